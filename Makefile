@@ -1,0 +1,78 @@
+# The book's commands. Every target creates or reuses the virtual environment in .venv by itself.
+#   make book       build the HTML book (warnings are errors) and print where it is
+#   make test       the whole test suite, fast to slow
+#   make notebooks  re-execute every notebook in place, in a fresh kernel (for authors)
+#   make lab        open JupyterLab on the book
+#   make course     write an nbgrader course directory to $(COURSE_DIR)
+#   make bench      run the benchmarks and print their tables
+#   make clean      remove the build outputs (keeps .venv; `make distclean` removes it too)
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# The stamp records a successful install; it is rebuilt only when the dependency files change.
+STAMP := $(VENV)/.installed
+COURSE_DIR ?= _build/course
+export PATH := $(abspath $(BIN)):$(PATH)
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: book test test-unit test-notebooks test-site test-grading notebooks lab course bench lint clean distclean
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: '$(PYTHON)' was not found. The book needs Python 3.11: install it" ; \
+	  echo "       (e.g. 'apt-get install python3.11 python3.11-venv' or pyenv) or run 'make PYTHON=/path/to/python3.11'." ; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "error: '$(PYTHON)' is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); the book needs 3.11." ; \
+	  echo "       Run 'make PYTHON=/path/to/python3.11'." ; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	  echo "error: could not create $(VENV): is the venv module installed (python3.11-venv)?"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' || { \
+	  echo "error: installing the dependencies failed (see pip's message above)."; \
+	  echo "       Check your network or proxy, then run 'make' again; 'make distclean' starts afresh."; exit 1; }
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "The book is at file://$(abspath _build/html/index.html)"
+
+test: test-unit test-notebooks test-site test-grading
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+test-notebooks: $(STAMP)
+	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout 300 $$($(PY) tools/toc_notebooks.py)
+
+test-site: book
+	$(PY) -m pytest tests/site
+
+test-grading: $(STAMP)
+	$(PY) -m pytest tests/grading
+
+notebooks: $(STAMP)
+	$(PY) tools/run_notebooks.py $$($(PY) tools/toc_notebooks.py)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
+
+course: $(STAMP)
+	$(PY) -m rnnbook.course $(COURSE_DIR)
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests tools benchmarks
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
