@@ -62,7 +62,7 @@ def check_shape(name, value, spec, dims):
                 expected = tuple(_expected_size(s, dims) for s in spec)
                 raise ValueError(
                     f"{name}: expected shape {_fmt(spec)} = {_fmt(expected)}, got {_fmt(shape)} "
-                    f"({base} = {bound} from {source})"
+                    f"({base} = {bound} from {source})" + _transposed_hint(shape, expected)
                 )
         elif size % multiplier:
             raise ValueError(
@@ -72,6 +72,14 @@ def check_shape(name, value, spec, dims):
         else:
             dims[base] = (size // multiplier, name)
     return dims
+
+
+def _transposed_hint(shape, expected):
+    """A hint when a matrix arrived transposed: its reversed shape fits every known size."""
+    if len(shape) != 2 or shape[0] == shape[1]:
+        return ""
+    fits = all(isinstance(e, str) or e == s for e, s in zip(expected, reversed(shape), strict=True))
+    return "; is it transposed?" if fits else ""
 
 
 def _expected_size(symbol, dims):
