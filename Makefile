@@ -16,7 +16,6 @@ STAMP := $(VENV)/.installed
 COURSE_DIR ?= _build/course
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: book test test-unit test-notebooks test-site test-grading notebooks lab course bench lint clean distclean
