@@ -48,6 +48,7 @@ def check_shape(name, value, spec, dims):
         raise ValueError(
             f"{name}: expected {len(spec)} axes {_fmt(spec)}, got shape {_fmt(shape)}"
         )
+    known = dict(dims)  # the sizes bound by earlier arguments, for the error message
     for axis, (symbol, size) in enumerate(zip(spec, shape, strict=True)):
         multiplier, base = _parse(symbol)
         if size == 0:
@@ -59,9 +60,10 @@ def check_shape(name, value, spec, dims):
         if base in dims:
             bound, source = dims[base]
             if size != multiplier * bound:
-                expected = tuple(_expected_size(s, dims) for s in spec)
+                expected = tuple(_expected_size(s, known) for s in spec)
+                resolved = f" = {_fmt(expected)}" if expected != tuple(spec) else ""
                 raise ValueError(
-                    f"{name}: expected shape {_fmt(spec)} = {_fmt(expected)}, got {_fmt(shape)} "
+                    f"{name}: expected shape {_fmt(spec)}{resolved}, got {_fmt(shape)} "
                     f"({base} = {bound} from {source})" + _transposed_hint(shape, expected)
                 )
         elif size % multiplier:
@@ -76,7 +78,7 @@ def check_shape(name, value, spec, dims):
 
 def _transposed_hint(shape, expected):
     """A hint when a matrix arrived transposed: its reversed shape fits every known size."""
-    if len(shape) != 2 or shape[0] == shape[1]:
+    if len(shape) != 2 or shape[0] == shape[1] or all(isinstance(e, str) for e in expected):
         return ""
     fits = all(isinstance(e, str) or e == s for e, s in zip(expected, reversed(shape), strict=True))
     return "; is it transposed?" if fits else ""

@@ -171,14 +171,17 @@ def temporal_softmax_loss_forward(scores, targets, mask=None):
         mask: optional (N, T) booleans or 0/1 numbers; 1 where the step counts. Default: all 1.
 
     Returns:
-        loss: Python float.
-        cache: for :func:`temporal_softmax_loss_backward`.
+        loss: scalar (a Python float).
+        cache: ``(log_probs, targets, mask)`` for :func:`temporal_softmax_loss_backward`, with the
+            (N, T, V) log-softmax of the scores, the (N, T) targets (0 where masked) and the
+            (N, T) mask as 0/1 numbers.
 
     Raises:
         ValueError: on a wrong shape or dtype, NaN scores, a mask that is not 0/1, or an
             unmasked target outside [0, V).
     """
-    N, T, V = check_inputs(scores=(scores, ("N", "T", "V"))).values()
+    check_inputs(scores=(scores, ("N", "T", "V")))
+    N, T, V = scores.shape
     check_shape("targets", targets, ("N", "T"), {"N": (N, "scores"), "T": (T, "scores")})
     mask = _as_mask(mask, N, T, scores.dtype)
     check_tokens("targets (where mask is set)", targets[mask > 0], V)
