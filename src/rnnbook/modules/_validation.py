@@ -35,7 +35,7 @@ def check_tensor(name, value, like=None):
         raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
     check_float(name, value)
     if like is not None:
-        check_same_dtype(**{like[0]: like[1], name: value})
+        check_same_dtype(**{name: value, like[0]: like[1]})
 
 
 def check_cell_input(input, hx, input_size, hidden_size, weight, n_states):

@@ -127,7 +127,8 @@ def gru_step(gx, h, weight_hh, bias_hh=None):
 class _CellBase(nn.Module):
     """Parameters and initialisation shared by the three cells.
 
-    ``num_gates`` is the number of H-sized blocks stacked in the weights: 1 (RNN), 4 (LSTM), 3 (GRU).
+    ``num_gates`` is the number of H-sized blocks stacked in the weights: 1 (RNN), 4 (LSTM),
+    3 (GRU).
     """
 
     num_gates = 1
