@@ -1,0 +1,134 @@
+"""Generated tasks: small data sets drawn from a NumPy ``Generator``, no download needed.
+
+Every function takes the generator ``rng`` first (``numpy.random.default_rng(seed)`` or the one
+``rnnbook.utils.seed_everything`` returns), so the same seed gives the same data on every
+machine. Arrays are batch-major and float64 unless stated; convert with ``torch.from_numpy`` (and
+``.float()`` for training).
+
+    sine_waves(rng, N, T, ...)               (N, T) sines, random phase and period, optional noise
+    sine_prediction(rng, N, T, ...)          inputs (N, T, 1), targets (N, T, 1): the next sample
+    random_length_sequences(rng, N, D, ...)  list of N arrays (T_n, D), random lengths
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["random_length_sequences", "sine_prediction", "sine_waves"]
+
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"rng: expected a numpy.random.Generator (numpy.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+
+
+def _check_positive_int(name, value):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_range(name, value):
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a pair (low, high) of numbers, got {value!r}") from None
+    if not low <= high:
+        raise ValueError(f"{name}: expected low <= high, got {value!r}")
+    return low, high
+
+
+def sine_waves(rng, num_sequences, length, period_range=(15.0, 30.0), amplitude=1.0,
+               noise_std=0.0):
+    """Sampled sine waves with a random phase and period per sequence.
+
+    Sequence ``n`` is ``amplitude * sin(2 pi t / P_n + phi_n) + noise`` for ``t = 0 .. length-1``,
+    with the period ``P_n`` (in steps) uniform in ``period_range``, the phase ``phi_n`` uniform in
+    ``[0, 2 pi)`` and Gaussian noise of standard deviation ``noise_std``.
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``, a positive integer.
+        length: ``T``, a positive integer (number of samples per sequence).
+        period_range: ``(low, high)`` period in steps, ``0 < low <= high``.
+        amplitude: peak value of the clean wave.
+        noise_std: standard deviation of the added noise, ``>= 0``.
+
+    Returns:
+        waves: float64 array of shape ``(N, T)``.
+
+    Raises:
+        ValueError: on a non-Generator ``rng``, non-positive sizes, a bad period range or a
+            negative noise level.
+    """
+    _check_rng(rng)
+    N = _check_positive_int("num_sequences", num_sequences)
+    T = _check_positive_int("length", length)
+    low, high = _check_range("period_range", period_range)
+    if low <= 0:
+        raise ValueError(f"period_range: expected periods > 0, got {period_range!r}")
+    if not noise_std >= 0:
+        raise ValueError(f"noise_std: expected a number >= 0, got {noise_std!r}")
+    periods = rng.uniform(low, high, size=(N, 1))
+    phases = rng.uniform(0.0, 2 * np.pi, size=(N, 1))
+    t = np.arange(T)[None, :]
+    waves = amplitude * np.sin(2 * np.pi * t / periods + phases)
+    if noise_std > 0:
+        waves = waves + rng.normal(0.0, noise_std, size=(N, T))
+    return waves
+
+
+def sine_prediction(rng, num_sequences, length, **kwargs):
+    """One-step-ahead prediction of sine waves: predict the next sample from the ones so far.
+
+    Draws ``sine_waves(rng, num_sequences, length + 1, **kwargs)`` and splits each wave into the
+    input (samples ``0 .. T-1``) and the target (samples ``1 .. T``), so that
+    ``targets[:, t] == inputs[:, t + 1]``: the aligned many-to-many pattern.
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``.
+        length: ``T``, the number of input steps.
+        **kwargs: ``period_range``, ``amplitude``, ``noise_std``, as in :func:`sine_waves`.
+
+    Returns:
+        inputs: float64 array of shape ``(N, T, 1)``.
+        targets: float64 array of shape ``(N, T, 1)``.
+    """
+    T = _check_positive_int("length", length)
+    waves = sine_waves(rng, num_sequences, T + 1, **kwargs)
+    return waves[:, :-1, None], waves[:, 1:, None]
+
+
+def random_length_sequences(rng, num_sequences, input_size, length_range=(2, 10)):
+    """A list of Gaussian sequences of random lengths, to be padded into a batch.
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``, a positive integer.
+        input_size: ``D``, features per step, a positive integer.
+        length_range: ``(low, high)``, both included, ``1 <= low <= high``; each ``T_n`` is drawn
+            uniformly from it.
+
+    Returns:
+        seqs: list of ``N`` float64 arrays, sequence ``n`` of shape ``(T_n, D)``.
+
+    Raises:
+        ValueError: on a non-Generator ``rng``, non-positive sizes or a bad length range.
+    """
+    _check_rng(rng)
+    N = _check_positive_int("num_sequences", num_sequences)
+    D = _check_positive_int("input_size", input_size)
+    try:
+        low, high = (int(v) for v in length_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"length_range: expected a pair (low, high) of integers, got {length_range!r}"
+        ) from None
+    if not 1 <= low <= high:
+        raise ValueError(f"length_range: expected 1 <= low <= high, got {length_range!r}")
+    lengths = rng.integers(low, high + 1, size=N)
+    return [rng.normal(size=(int(T), D)) for T in lengths]

@@ -1,0 +1,205 @@
+"""Diagrams of recurrent networks drawn with matplotlib: boxes for values, arrows for weights.
+
+    draw_rnn_graph(ax, inputs, outputs, ...)   the unrolled graph of any input/output pattern
+    draw_unrolled_rnn(ax, steps=4)             x_t -> h_t -> y_t over T steps, weights labelled
+    draw_folded_rnn(ax)                        the same network as one cell with a loop on h
+    draw_io_pattern(ax, pattern)               one of IO_PATTERNS (one-to-many, many-to-one, ...)
+
+Each function draws on the Axes it is given, turns its axis lines off, and returns a dict that
+counts what it drew (``inputs``, ``states``, ``outputs``, ``arrows``), which the tests check.
+Colours come from ``rnnbook.plotting.PALETTE``: inputs blue, states orange, outputs green.
+"""
+
+import numbers
+
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from rnnbook.plotting import PALETTE
+
+__all__ = ["IO_PATTERNS", "draw_folded_rnn", "draw_io_pattern", "draw_rnn_graph",
+           "draw_unrolled_rnn"]
+
+COLORS = {"input": PALETTE[0], "state": PALETTE[1], "output": PALETTE[2]}
+_W, _H = 0.72, 0.46          # box width and height, in data units
+_ROW = {"input": 0.0, "state": 1.25, "output": 2.5}
+_DX = 1.45                   # horizontal distance between two steps
+
+#: Which steps take an input and which produce an output, for four steps (five for the last).
+IO_PATTERNS = {
+    "one-to-many": ((True, False, False, False), (True, True, True, True)),
+    "many-to-one": ((True, True, True, True), (False, False, False, True)),
+    "many-to-many, aligned": ((True, True, True, True), (True, True, True, True)),
+    "many-to-many, unaligned": ((True, True, True, False, False),
+                                (False, False, False, True, True)),
+}
+
+
+def _box(ax, x, y, text, kind):
+    color = COLORS[kind]
+    ax.add_patch(FancyBboxPatch((x - _W / 2, y - _H / 2), _W, _H,
+                                boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=color, edgecolor=color, alpha=0.22, linewidth=1.4))
+    ax.add_patch(FancyBboxPatch((x - _W / 2, y - _H / 2), _W, _H,
+                                boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor="none", edgecolor=color, linewidth=1.4))
+    ax.text(x, y, text, ha="center", va="center", fontsize=11)
+
+
+def _arrow(ax, start, end, label=None, label_offset=(0.0, 0.0), **style):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12,
+                                 color="0.25", linewidth=1.2, shrinkA=0, shrinkB=0, **style))
+    if label:
+        mx = (start[0] + end[0]) / 2 + label_offset[0]
+        my = (start[1] + end[1]) / 2 + label_offset[1]
+        ax.text(mx, my, label, ha="center", va="center", fontsize=9, color="0.15",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
+
+
+def _finish(ax, xmin, xmax, ymin, ymax, title):
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+
+
+def _flags(name, values):
+    values = tuple(values)
+    if not values or not all(isinstance(v, bool) for v in values):
+        raise ValueError(f"{name}: expected a non-empty sequence of booleans, got {values!r}")
+    return values
+
+
+def draw_rnn_graph(ax, inputs, outputs, weight_labels=False, initial_state=True, title=None):
+    """Draw the unrolled graph of a recurrent network over ``T`` steps.
+
+    Step ``t`` (1-based in the labels) has a state box ``h_t``, an input box ``x_t`` below it when
+    ``inputs[t-1]`` is True and an output box ``y_t`` above it when ``outputs[t-1]`` is True. Arrows
+    run ``x_t -> h_t``, ``h_{t-1} -> h_t`` and ``h_t -> y_t``.
+
+    Args:
+        ax: a matplotlib Axes (it is cleared of axis lines and set to equal aspect).
+        inputs: sequence of ``T`` booleans: which steps read an input.
+        outputs: sequence of ``T`` booleans: which steps emit an output.
+        weight_labels: write ``W_xh``, ``W_hh``, ``W_hy`` on every arrow (the same three
+            matrices at every step: weight sharing).
+        initial_state: draw the initial state ``h_0`` to the left of step 1.
+        title: optional title.
+
+    Returns:
+        dict with the counts ``inputs``, ``states``, ``outputs``, ``arrows`` and
+        ``weight_labels`` (the number of weight names written).
+
+    Raises:
+        ValueError: if ``inputs`` and ``outputs`` are not sequences of booleans of one length.
+    """
+    inputs, outputs = _flags("inputs", inputs), _flags("outputs", outputs)
+    if len(inputs) != len(outputs):
+        raise ValueError(
+            f"outputs: expected {len(inputs)} flags like inputs, got {len(outputs)}"
+        )
+    T = len(inputs)
+    counts = {"inputs": 0, "states": 0, "outputs": 0, "arrows": 0, "weight_labels": 0}
+
+    def label(text):
+        if weight_labels:
+            counts["weight_labels"] += 1
+            return text
+        return None
+
+    y_in, y_h, y_out = _ROW["input"], _ROW["state"], _ROW["output"]
+    if initial_state:
+        _box(ax, 0.0, y_h, "$h_0$", "state")
+    for t in range(1, T + 1):
+        x = t * _DX
+        _box(ax, x, y_h, f"$h_{{{t}}}$", "state")
+        counts["states"] += 1
+        if t > 1 or initial_state:
+            _arrow(ax, (x - _DX + _W / 2, y_h), (x - _W / 2, y_h), label(r"$W_{hh}$"),
+                   (0.0, 0.2))
+            counts["arrows"] += 1
+        if inputs[t - 1]:
+            _box(ax, x, y_in, f"$x_{{{t}}}$", "input")
+            _arrow(ax, (x, y_in + _H / 2), (x, y_h - _H / 2), label(r"$W_{xh}$"), (0.0, 0.0))
+            counts["inputs"] += 1
+            counts["arrows"] += 1
+        if outputs[t - 1]:
+            _box(ax, x, y_out, f"$y_{{{t}}}$", "output")
+            _arrow(ax, (x, y_h + _H / 2), (x, y_out - _H / 2), label(r"$W_{hy}$"), (0.0, 0.0))
+            counts["outputs"] += 1
+            counts["arrows"] += 1
+    xmin = (0.0 if initial_state else _DX) - _W / 2 - 0.15
+    _finish(ax, xmin, T * _DX + _W / 2 + 0.15, y_in - _H / 2 - 0.15, y_out + _H / 2 + 0.15,
+            title)
+    return counts
+
+
+def draw_unrolled_rnn(ax, steps=4, title=None):
+    """The unrolled vanilla RNN: ``steps`` copies of one cell, the same weights on every copy.
+
+    Args:
+        ax: a matplotlib Axes.
+        steps: number of time steps ``T`` to draw (a positive integer).
+        title: optional title.
+
+    Returns:
+        the counts of :func:`draw_rnn_graph`; ``weight_labels == 3 * steps``.
+    """
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"steps: expected a positive integer, got {steps!r}")
+    flags = (True,) * int(steps)
+    return draw_rnn_graph(ax, flags, flags, weight_labels=True, title=title)
+
+
+def draw_folded_rnn(ax, title=None):
+    """The folded ("rolled") view: one input, one state, one output, and a loop on the state.
+
+    The loop ``W_hh`` carries ``h_{t-1}`` into the computation of ``h_t``: it is a delay of one
+    step, which unrolling turns into the horizontal arrows of :func:`draw_unrolled_rnn`.
+
+    Args:
+        ax: a matplotlib Axes.
+        title: optional title.
+
+    Returns:
+        dict of counts (one input, one state, one output, three arrows, three weight labels).
+    """
+    x, y_in, y_h, y_out = 0.0, _ROW["input"], _ROW["state"], _ROW["output"]
+    _box(ax, x, y_in, "$x_t$", "input")
+    _box(ax, x, y_h, "$h_t$", "state")
+    _box(ax, x, y_out, "$y_t$", "output")
+    _arrow(ax, (x, y_in + _H / 2), (x, y_h - _H / 2), r"$W_{xh}$")
+    _arrow(ax, (x, y_h + _H / 2), (x, y_out - _H / 2), r"$W_{hy}$")
+    # the loop: out of the right side of h_t and back into it, one step later
+    _arrow(ax, (x + _W / 2 + 0.02, y_h + 0.15), (x + _W / 2 + 0.02, y_h - 0.15),
+           connectionstyle="arc3,rad=-2.6")
+    ax.text(x + _W / 2 + 0.75, y_h, "$W_{hh}$\n(delay 1)", ha="left", va="center", fontsize=9,
+            color="0.15")
+    _finish(ax, x - _W / 2 - 0.3, x + _W / 2 + 1.75, y_in - _H / 2 - 0.15,
+            y_out + _H / 2 + 0.15, title)
+    return {"inputs": 1, "states": 1, "outputs": 1, "arrows": 3, "weight_labels": 3}
+
+
+def draw_io_pattern(ax, pattern, title=None):
+    """Draw one input/output pattern of :data:`IO_PATTERNS` as an unrolled graph.
+
+    Args:
+        ax: a matplotlib Axes.
+        pattern: a key of ``IO_PATTERNS``: ``"one-to-many"``, ``"many-to-one"``,
+            ``"many-to-many, aligned"`` or ``"many-to-many, unaligned"``.
+        title: the title; defaults to the pattern's name.
+
+    Returns:
+        the counts of :func:`draw_rnn_graph`.
+
+    Raises:
+        ValueError: for an unknown pattern name.
+    """
+    if pattern not in IO_PATTERNS:
+        raise ValueError(
+            f"pattern: expected one of {sorted(IO_PATTERNS)}, got {pattern!r}"
+        )
+    inputs, outputs = IO_PATTERNS[pattern]
+    return draw_rnn_graph(ax, inputs, outputs, initial_state=False,
+                          title=pattern if title is None else title)

@@ -1,0 +1,219 @@
+"""rnnbook.checks.ch02: each check accepts the reference answer and explains typical wrong ones."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnnbook.checks import CheckFailed, ch02
+
+
+def failure(check, answer):
+    """The message of the CheckFailed raised by ``check(answer)``."""
+    with pytest.raises(CheckFailed) as info:
+        check(answer)
+    return str(info.value)
+
+
+def not_written(*args):
+    raise NotImplementedError()
+
+
+# --------------------------------------------------------------------------- padding_mask
+
+def padding_mask(lengths, T):
+    return np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+
+
+def test_padding_mask_reference_passes(capsys):
+    ch02.check_padding_mask(padding_mask)
+    assert capsys.readouterr().out.startswith("passed: padding_mask")
+
+
+def test_padding_mask_accepts_torch_and_int_masks():
+    ch02.check_padding_mask(lambda lengths, T: torch.arange(T)[None, :]
+                            < torch.as_tensor(lengths)[:, None])
+    ch02.check_padding_mask(lambda lengths, T: padding_mask(lengths, T).astype(int))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda L, T: ~padding_mask(L, T), "inverted"),
+    (lambda L, T: np.arange(T)[None, :] <= np.asarray(L)[:, None], "one step too many"),
+    (lambda L, T: np.arange(T)[None, :] < np.asarray(L)[:, None] - 1, "one step too few"),
+    (lambda L, T: padding_mask(L, T).T, "shape"),
+    (lambda L, T: padding_mask(L, T) * 2, "other than 0/1"),
+    (lambda L, T: np.ones((len(L), T), dtype=bool), "differs"),
+    (not_written, "not written yet"),
+])
+def test_padding_mask_wrong_answers(answer, words):
+    assert words in failure(ch02.check_padding_mask, answer)
+
+
+# ----------------------------------------------------------------------------- last_state
+
+def last_state(h, lengths):
+    return h[np.arange(len(lengths)), np.asarray(lengths) - 1]
+
+
+def test_last_state_reference_passes(capsys):
+    ch02.check_last_state(last_state)
+    assert capsys.readouterr().out.startswith("passed: last_state")
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda h, L: h[:, -1], "state at step T"),
+    (lambda h, L: h[np.arange(len(L)), np.minimum(L, h.shape[1] - 1)], "one step after"),
+    (lambda h, L: h[:, 0], "wrong steps"),
+    (lambda h, L: h[np.arange(len(L)), np.asarray(L) - 1].T, "has shape (3, 4)"),
+    (lambda h, L: h[np.arange(len(L)), np.asarray(L) - 1][None], "shape"),
+    (lambda h, L: None, "expected an array"),
+])
+def test_last_state_wrong_answers(answer, words):
+    assert words in failure(ch02.check_last_state, answer)
+
+
+# ---------------------------------------------------------------------------- score_shapes
+
+def score_shapes(N, T_in, T_out, K):
+    return {"one-to-many": (N, T_out, K), "many-to-one": (N, K),
+            "many-to-many, aligned": (N, T_in, K), "many-to-many, unaligned": (N, T_out, K)}
+
+
+def test_score_shapes_reference_passes(capsys):
+    ch02.check_score_shapes(score_shapes)
+    assert capsys.readouterr().out.startswith("passed: score_shapes")
+
+
+def changed(key, value):
+    def answer(N, T_in, T_out, K):
+        shapes = score_shapes(N, T_in, T_out, K)
+        shapes[key] = value(N, T_in, T_out, K)
+        return shapes
+    return answer
+
+
+@pytest.mark.parametrize("answer, words", [
+    (changed("many-to-one", lambda N, Ti, To, K: (N, Ti, K)), "keeps a time axis"),
+    (changed("many-to-many, aligned", lambda N, Ti, To, K: (N, To, K)), "uses T_out"),
+    (changed("many-to-many, unaligned", lambda N, Ti, To, K: (N, Ti, K)), "input length"),
+    (changed("one-to-many", lambda N, Ti, To, K: (N, K)), "lost the time axis"),
+    (changed("one-to-many", lambda N, Ti, To, K: (To, N, K)), "batch-major"),
+    (changed("one-to-many", lambda N, Ti, To, K: None), "tuple of ints"),
+    (lambda N, Ti, To, K: {"many-to-one": (N, K)}, "lacks the keys"),
+    (lambda N, Ti, To, K: [(N, K)], "expected a dict"),
+    (not_written, "not written yet"),
+])
+def test_score_shapes_wrong_answers(answer, words):
+    assert words in failure(ch02.check_score_shapes, answer)
+
+
+# ----------------------------------------------------------------------------- masked_mean
+
+def masked_mean(losses, mask):
+    mask = np.asarray(mask, dtype=float)
+    return float((losses * mask).sum() / mask.sum())
+
+
+def test_masked_mean_reference_passes(capsys):
+    ch02.check_masked_mean(masked_mean)
+    assert capsys.readouterr().out.startswith("passed: masked_mean")
+
+
+def test_masked_mean_overstatement():
+    plain = ch02.EXERCISE_LOSSES.mean()
+    right = plain - ch02.EXERCISE_LOSSES[ch02.EXERCISE_MASK].mean()
+    ch02.check_masked_mean(masked_mean, overstatement=right)
+    assert "wrong sign" in failure(lambda a: ch02.check_masked_mean(a, overstatement=-right),
+                                   masked_mean)
+    assert "overstatement" in failure(lambda a: ch02.check_masked_mean(a, overstatement=plain),
+                                      masked_mean)
+
+
+def test_masked_mean_accepts_torch():
+    ch02.check_masked_mean(lambda x, m: (torch.as_tensor(x) * torch.as_tensor(m)).sum()
+                           / torch.as_tensor(m).sum())
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda x, m: x.mean(), "padding included"),
+    (lambda x, m: (x * m).sum() / m.size, "divides by N * T"),
+    (lambda x, m: (x * m).sum() / m.shape[0], "divides by N"),
+    (lambda x, m: ((x * m).sum(1) / m.sum(1)).mean(), "per-sequence means"),
+    (lambda x, m: (x * m).sum(), "is the sum"),
+    (lambda x, m: (x * m).sum(1) / m.sum(1), "single number"),
+    (lambda x, m: float(np.mean(x[m])) if m.dtype == bool else float(x.mean()),
+     "0/1 float mask"),
+])
+def test_masked_mean_wrong_answers(answer, words):
+    assert words in failure(ch02.check_masked_mean, answer)
+
+
+# --------------------------------------------------------------------------- run_in_chunks
+
+def run_in_chunks(rnn, x, chunk_size):
+    outputs, h = [], None
+    for start in range(0, x.shape[1], chunk_size):
+        out, h = rnn(x[:, start:start + chunk_size], h)
+        outputs.append(out)
+    return torch.cat(outputs, dim=1), h
+
+
+def test_run_in_chunks_reference_passes(capsys):
+    ch02.check_run_in_chunks(run_in_chunks)
+    assert capsys.readouterr().out.startswith("passed: run_in_chunks")
+
+
+def reset_every_chunk(rnn, x, chunk_size):
+    outs = [rnn(x[:, s:s + chunk_size])[0] for s in range(0, x.shape[1], chunk_size)]
+    return torch.cat(outs, dim=1), rnn(x[:, -(x.shape[1] % chunk_size or chunk_size):])[1]
+
+
+def drops_last_partial_chunk(rnn, x, chunk_size):
+    outputs, h = [], None
+    for start in range(0, x.shape[1] - chunk_size + 1, chunk_size):
+        out, h = rnn(x[:, start:start + chunk_size], h)
+        outputs.append(out)
+    return torch.cat(outputs, dim=1), h
+
+
+@pytest.mark.parametrize("answer, words", [
+    (reset_every_chunk, "zero state"),
+    (drops_last_partial_chunk, "shape"),
+    (lambda rnn, x, k: run_in_chunks(rnn, x, k)[0], "expected a pair"),
+    (lambda rnn, x, k: (run_in_chunks(rnn, x, k)[0], run_in_chunks(rnn, x, k)[1][0]),
+     "(num_layers, N, H)"),
+    (lambda rnn, x, k: (run_in_chunks(rnn, x, k)[0], torch.zeros(1, 3, 4, dtype=x.dtype)),
+     "h_n"),
+    (not_written, "not written yet"),
+])
+def test_run_in_chunks_wrong_answers(answer, words):
+    assert words in failure(ch02.check_run_in_chunks, answer)
+
+
+# -------------------------------------------------------------------------- decoder_inputs
+
+def decoder_inputs(targets, start_token):
+    start = np.full((targets.shape[0], 1), start_token)
+    return np.concatenate([start, targets[:, :-1]], axis=1)
+
+
+def test_decoder_inputs_reference_passes(capsys):
+    ch02.check_decoder_inputs(decoder_inputs)
+    assert capsys.readouterr().out.startswith("passed: decoder_inputs")
+
+
+def in_place(targets, start_token):
+    targets[:, 1:] = targets[:, :-1].copy()
+    targets[:, 0] = start_token
+    return targets
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda y, s: y, "unchanged"),
+    (lambda y, s: np.concatenate([y[:, 1:], np.full((len(y), 1), s)], axis=1), "to the left"),
+    (lambda y, s: np.concatenate([np.full((len(y), 1), s), y], axis=1), "drop the last target"),
+    (in_place, "in place"),
+    (lambda y, s: np.concatenate([np.zeros((len(y), 1), int), y[:, :-1]], axis=1), "differs"),
+    (not_written, "not written yet"),
+])
+def test_decoder_inputs_wrong_answers(answer, words):
+    assert words in failure(ch02.check_decoder_inputs, answer)
