@@ -1,13 +1,19 @@
-"""Diagrams of recurrent networks drawn with matplotlib: boxes for values, arrows for weights.
+r"""Diagrams of recurrent networks drawn with matplotlib: boxes for values, arrows for weights.
 
     draw_rnn_graph(ax, inputs, outputs, ...)   the unrolled graph of any input/output pattern
-    draw_unrolled_rnn(ax, steps=4)             x_t -> h_t -> y_t over T steps, weights labelled
+    draw_unrolled_rnn(ax, T=4)                 x_t -> h_t -> y^_t over T steps, weights labelled
     draw_folded_rnn(ax)                        the same network as one cell with a loop on h
     draw_io_pattern(ax, pattern)               one of IO_PATTERNS (one-to-many, many-to-one, ...)
+    draw_io_patterns(axes=None)                all four patterns, on a 2 x 2 grid by default
 
-Each function draws on the Axes it is given, turns its axis lines off, and returns a dict that
-counts what it drew (``inputs``, ``states``, ``outputs``, ``arrows``), which the tests check.
-Colours come from ``rnnbook.plotting.PALETTE``: inputs blue, states orange, outputs green.
+Each ``draw_*`` function draws on the Axes it is given, turns its axis lines off, and returns a
+dict that counts what it drew (``inputs``, ``states``, ``outputs``, ``arrows``, ...), which the
+tests check. Colours come from ``rnnbook.plotting.PALETTE``: inputs blue, states orange, outputs
+green, losses purple. Outputs are labelled ``\hat y_t``, the prediction, as in the notation page
+(where ``y_t`` is the target). Example (Chapter 4 draws the graph with its per-step losses)::
+
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    draw_unrolled_rnn(ax, T=3, losses=True)
 """
 
 import numbers
@@ -16,15 +22,17 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from rnnbook.plotting import PALETTE
 
-__all__ = ["IO_PATTERNS", "draw_folded_rnn", "draw_io_pattern", "draw_rnn_graph",
-           "draw_unrolled_rnn"]
+__all__ = ["IO_PATTERNS", "draw_folded_rnn", "draw_io_pattern", "draw_io_patterns",
+           "draw_rnn_graph", "draw_unrolled_rnn"]
 
-COLORS = {"input": PALETTE[0], "state": PALETTE[1], "output": PALETTE[2]}
+COLORS = {"input": PALETTE[0], "state": PALETTE[1], "output": PALETTE[2], "loss": PALETTE[3]}
 _W, _H = 0.72, 0.46          # box width and height, in data units
-_ROW = {"input": 0.0, "state": 1.25, "output": 2.5}
+_ROW = {"input": 0.0, "state": 1.25, "output": 2.5, "loss": 3.75}
 _DX = 1.45                   # horizontal distance between two steps
 
 #: Which steps take an input and which produce an output, for four steps (five for the last).
+#: In the generating patterns (one-to-many, and the decoder half of the unaligned one) each output
+#: is fed back as the next step's input; :func:`draw_io_pattern` draws that as a dashed arrow.
 IO_PATTERNS = {
     "one-to-many": ((True, False, False, False), (True, True, True, True)),
     "many-to-one": ((True, True, True, True), (False, False, False, True)),
@@ -71,12 +79,13 @@ def _flags(name, values):
     return values
 
 
-def draw_rnn_graph(ax, inputs, outputs, weight_labels=False, initial_state=True, title=None):
-    """Draw the unrolled graph of a recurrent network over ``T`` steps.
+def draw_rnn_graph(ax, inputs, outputs, weight_labels=False, initial_state=True, title=None,
+                   feedback=False, losses=False, renumber_outputs=False):
+    r"""Draw the unrolled graph of a recurrent network over ``T`` steps.
 
     Step ``t`` (1-based in the labels) has a state box ``h_t``, an input box ``x_t`` below it when
-    ``inputs[t-1]`` is True and an output box ``y_t`` above it when ``outputs[t-1]`` is True. Arrows
-    run ``x_t -> h_t``, ``h_{t-1} -> h_t`` and ``h_t -> y_t``.
+    ``inputs[t-1]`` is True and an output box ``y^_t`` (the prediction, ``\hat y_t``) above it when
+    ``outputs[t-1]`` is True. Arrows run ``x_t -> h_t``, ``h_{t-1} -> h_t`` and ``h_t -> y^_t``.
 
     Args:
         ax: a matplotlib Axes (it is cleared of axis lines and set to equal aspect).
@@ -86,10 +95,17 @@ def draw_rnn_graph(ax, inputs, outputs, weight_labels=False, initial_state=True,
             matrices at every step: weight sharing).
         initial_state: draw the initial state ``h_0`` to the left of step 1.
         title: optional title.
+        feedback: draw a dashed arrow ``y^_t -> h_{t+1}`` wherever step ``t`` emits an output and
+            step ``t+1`` reads no input of its own: in generation the prediction is fed back as
+            the next input (through ``W_xh``, like any input).
+        losses: draw a loss box ``l_t`` above every output (the per-step losses whose sum is the
+            loss of the sequence).
+        renumber_outputs: number the outputs ``y^_1, y^_2, ...`` in their own order instead of by
+            the step that emits them (for an output sequence that starts after the input ends).
 
     Returns:
-        dict with the counts ``inputs``, ``states``, ``outputs``, ``arrows`` and
-        ``weight_labels`` (the number of weight names written).
+        dict with the counts ``inputs``, ``states``, ``outputs``, ``losses``, ``arrows`` (solid
+        arrows), ``feedback`` (dashed arrows) and ``weight_labels`` (weight names written).
 
     Raises:
         ValueError: if ``inputs`` and ``outputs`` are not sequences of booleans of one length.
@@ -100,7 +116,8 @@ def draw_rnn_graph(ax, inputs, outputs, weight_labels=False, initial_state=True,
             f"outputs: expected {len(inputs)} flags like inputs, got {len(outputs)}"
         )
     T = len(inputs)
-    counts = {"inputs": 0, "states": 0, "outputs": 0, "arrows": 0, "weight_labels": 0}
+    counts = {"inputs": 0, "states": 0, "outputs": 0, "losses": 0, "arrows": 0, "feedback": 0,
+              "weight_labels": 0}
 
     def label(text):
         if weight_labels:
@@ -108,7 +125,7 @@ def draw_rnn_graph(ax, inputs, outputs, weight_labels=False, initial_state=True,
             return text
         return None
 
-    y_in, y_h, y_out = _ROW["input"], _ROW["state"], _ROW["output"]
+    y_in, y_h, y_out, y_loss = _ROW["input"], _ROW["state"], _ROW["output"], _ROW["loss"]
     if initial_state:
         _box(ax, 0.0, y_h, "$h_0$", "state")
     for t in range(1, T + 1):
@@ -125,31 +142,45 @@ def draw_rnn_graph(ax, inputs, outputs, weight_labels=False, initial_state=True,
             counts["inputs"] += 1
             counts["arrows"] += 1
         if outputs[t - 1]:
-            _box(ax, x, y_out, f"$y_{{{t}}}$", "output")
-            _arrow(ax, (x, y_h + _H / 2), (x, y_out - _H / 2), label(r"$W_{hy}$"), (0.0, 0.0))
             counts["outputs"] += 1
+            k = counts["outputs"] if renumber_outputs else t
+            _box(ax, x, y_out, rf"$\hat y_{{{k}}}$", "output")
+            _arrow(ax, (x, y_h + _H / 2), (x, y_out - _H / 2), label(r"$W_{hy}$"), (0.0, 0.0))
             counts["arrows"] += 1
+            if losses:
+                _box(ax, x, y_loss, rf"$\ell_{{{k}}}$", "loss")
+                _arrow(ax, (x, y_out + _H / 2), (x, y_loss - _H / 2))
+                counts["losses"] += 1
+                counts["arrows"] += 1
+            if feedback and t < T and not inputs[t]:
+                _arrow(ax, (x + _W / 2, y_out - _H / 2), (x + _DX - _W / 2, y_h + _H / 2),
+                       linestyle=(0, (3, 2)))
+                counts["feedback"] += 1
     xmin = (0.0 if initial_state else _DX) - _W / 2 - 0.15
-    _finish(ax, xmin, T * _DX + _W / 2 + 0.15, y_in - _H / 2 - 0.15, y_out + _H / 2 + 0.15,
-            title)
+    ymax = (y_loss if losses and counts["losses"] else y_out) + _H / 2 + 0.15
+    _finish(ax, xmin, T * _DX + _W / 2 + 0.15, y_in - _H / 2 - 0.15, ymax, title)
     return counts
 
 
-def draw_unrolled_rnn(ax, steps=4, title=None):
-    """The unrolled vanilla RNN: ``steps`` copies of one cell, the same weights on every copy.
+def draw_unrolled_rnn(ax, T=4, title=None, losses=False):
+    """The unrolled vanilla RNN: ``T`` copies of one cell, the same weights on every copy.
 
     Args:
         ax: a matplotlib Axes.
-        steps: number of time steps ``T`` to draw (a positive integer).
+        T: number of time steps to draw (a positive integer).
         title: optional title.
+        losses: also draw the per-step losses ``l_t`` above the outputs.
 
     Returns:
-        the counts of :func:`draw_rnn_graph`; ``weight_labels == 3 * steps``.
+        the counts of :func:`draw_rnn_graph`; ``weight_labels == 3 * T``.
+
+    Raises:
+        ValueError: if ``T`` is not a positive integer.
     """
-    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps: expected a positive integer, got {steps!r}")
-    flags = (True,) * int(steps)
-    return draw_rnn_graph(ax, flags, flags, weight_labels=True, title=title)
+    if not isinstance(T, numbers.Integral) or isinstance(T, bool) or T < 1:
+        raise ValueError(f"T: expected a positive integer (number of steps), got {T!r}")
+    flags = (True,) * int(T)
+    return draw_rnn_graph(ax, flags, flags, weight_labels=True, title=title, losses=losses)
 
 
 def draw_folded_rnn(ax, title=None):
@@ -168,7 +199,7 @@ def draw_folded_rnn(ax, title=None):
     x, y_in, y_h, y_out = 0.0, _ROW["input"], _ROW["state"], _ROW["output"]
     _box(ax, x, y_in, "$x_t$", "input")
     _box(ax, x, y_h, "$h_t$", "state")
-    _box(ax, x, y_out, "$y_t$", "output")
+    _box(ax, x, y_out, r"$\hat y_t$", "output")
     _arrow(ax, (x, y_in + _H / 2), (x, y_h - _H / 2), r"$W_{xh}$")
     _arrow(ax, (x, y_h + _H / 2), (x, y_out - _H / 2), r"$W_{hy}$")
     # the loop: out of the right side of h_t and back into it, one step later
@@ -183,6 +214,9 @@ def draw_folded_rnn(ax, title=None):
 
 def draw_io_pattern(ax, pattern, title=None):
     """Draw one input/output pattern of :data:`IO_PATTERNS` as an unrolled graph.
+
+    The generating patterns get dashed feedback arrows (each output is the next step's input),
+    and the outputs of the unaligned pattern are numbered from 1, as a sequence of their own.
 
     Args:
         ax: a matplotlib Axes.
@@ -201,5 +235,34 @@ def draw_io_pattern(ax, pattern, title=None):
             f"pattern: expected one of {sorted(IO_PATTERNS)}, got {pattern!r}"
         )
     inputs, outputs = IO_PATTERNS[pattern]
-    return draw_rnn_graph(ax, inputs, outputs, initial_state=False,
+    return draw_rnn_graph(ax, inputs, outputs, initial_state=False, feedback=True,
+                          renumber_outputs=pattern == "many-to-many, unaligned",
                           title=pattern if title is None else title)
+
+
+def draw_io_patterns(axes=None):
+    """Draw all four patterns of :data:`IO_PATTERNS`, one per Axes, in the dict's order.
+
+    Args:
+        axes: four matplotlib Axes (any array-like of them, e.g. the 2 x 2 array of
+            ``plt.subplots(2, 2)``); by default a new 9 x 4.6 inch figure with a 2 x 2 grid.
+
+    Returns:
+        ``(fig, counts)``: the figure drawn on and a dict mapping each pattern's name to the
+        counts of :func:`draw_rnn_graph`.
+
+    Raises:
+        ValueError: if ``axes`` does not hold exactly four Axes.
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(2, 2, figsize=(9, 4.6))
+    flat = list(axes.flat) if hasattr(axes, "flat") else list(axes)
+    if len(flat) != len(IO_PATTERNS) or not all(hasattr(ax, "add_patch") for ax in flat):
+        raise ValueError(
+            f"axes: expected {len(IO_PATTERNS)} matplotlib Axes, got {len(flat)} objects"
+        )
+    counts = {pattern: draw_io_pattern(ax, pattern) for ax, pattern in
+              zip(flat, IO_PATTERNS, strict=True)}
+    return flat[0].figure, counts

@@ -18,6 +18,54 @@ def not_written(*args):
     raise NotImplementedError()
 
 
+# ---------------------------------------------------------------------- rnn_parameter_count
+
+def rnn_parameter_count(D, H, M):
+    return H * D + H * H + 2 * H + M * H + M
+
+
+def test_rnn_parameter_count_reference_passes(capsys):
+    ch02.check_rnn_parameter_count(rnn_parameter_count, break_even_T=7)
+    assert capsys.readouterr().out.startswith("passed: rnn_parameter_count")
+
+
+def test_rnn_parameter_count_matches_torch_and_break_even():
+    D, H, M = ch02.BREAK_EVEN_SIZES["D"], ch02.BREAK_EVEN_SIZES["H"], ch02.BREAK_EVEN_SIZES["M"]
+
+    def count(*modules):
+        return sum(p.numel() for m in modules for p in m.parameters())
+
+    assert count(torch.nn.RNN(D, H), torch.nn.Linear(H, M)) == rnn_parameter_count(D, H, M)
+    windows = [count(torch.nn.Linear(T * D, H), torch.nn.Linear(H, M)) for T in (6, 7)]
+    assert windows[0] <= rnn_parameter_count(D, H, M) < windows[1]
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda D, H, M: H * D + H * H + H + M * H + M, "one recurrent bias"),
+    (lambda D, H, M: H * D + 2 * H + M * H + M, "recurrent matrix W_hh"),
+    (lambda D, H, M: H * D + H * H + 2 * H, "read-out layer"),
+    (lambda D, H, M: H * D + H * H + 2 * H + M * H, "read-out bias"),
+    (lambda D, H, M: H * D + H * H + M * H, "every bias"),
+    (lambda D, H, M: D * D + H * H + 2 * H + M * H + M, "D x D"),
+    (lambda D, H, M: 10 * (H * D + H * H) + 2 * H + M * H + M, "expected 421"),
+    (lambda D, H, M: [H * D, H * H], "single number"),
+    (lambda D, H, M: None, "expected an array"),
+    (not_written, "not written yet"),
+])
+def test_rnn_parameter_count_wrong_answers(answer, words):
+    assert words in failure(ch02.check_rnn_parameter_count, answer)
+
+
+@pytest.mark.parametrize("T, words", [(6, "strictly more"), (6.67, "whole number"),
+                                      (8, "expected 7"), (None, None)])
+def test_break_even_wrong_answers(T, words):
+    if words is None:                       # not given: only the function is checked
+        ch02.check_rnn_parameter_count(rnn_parameter_count)
+        return
+    with pytest.raises(CheckFailed, match=words):
+        ch02.check_rnn_parameter_count(rnn_parameter_count, break_even_T=T)
+
+
 # --------------------------------------------------------------------------- padding_mask
 
 def padding_mask(lengths, T):

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from rnnbook.data.synthetic import random_length_sequences, sine_prediction, sine_waves
+from rnnbook.data.synthetic import (
+    random_length_sequences,
+    sequence_sum,
+    sine_prediction,
+    sine_waves,
+)
 
 
 def test_sine_waves_shape_range_and_determinism():
@@ -43,6 +48,21 @@ def test_random_length_sequences():
     assert all(s.shape[1:] == (3,) and s.dtype == np.float64 for s in seqs)
 
 
+def test_sequence_sum_targets_and_determinism():
+    seqs, sums = sequence_sum(np.random.default_rng(7), 40, length_range=(1, 6), input_size=2,
+                              scale=0.5)
+    assert len(seqs) == 40 and sums.shape == (40, 2) and sums.dtype == np.float64
+    assert {len(s) for s in seqs} == {1, 2, 3, 4, 5, 6}
+    for s, total in zip(seqs, sums, strict=True):
+        assert s.shape[1:] == (2,) and np.allclose(s.sum(axis=0), total, atol=1e-15)
+    again, _ = sequence_sum(np.random.default_rng(7), 40, length_range=(1, 6), input_size=2,
+                            scale=0.5)
+    assert all(np.array_equal(a, b) for a, b in zip(seqs, again, strict=True))
+    assert 0.4 < np.std(np.concatenate(seqs)) < 0.6
+    one, _ = sequence_sum(np.random.default_rng(8), 3)
+    assert all(s.shape[1] == 1 for s in one)
+
+
 @pytest.mark.parametrize("call, words", [
     (lambda: sine_waves(np.random.RandomState(0), 2, 3), "rng: expected a numpy.random.Generator"),
     (lambda: sine_waves(np.random.default_rng(0), 0, 3), "num_sequences"),
@@ -56,6 +76,12 @@ def test_random_length_sequences():
     (lambda: random_length_sequences(np.random.default_rng(0), 2, 3, (0, 4)), "length_range"),
     (lambda: random_length_sequences(np.random.default_rng(0), 2, 3, (5, 4)), "length_range"),
     (lambda: random_length_sequences(np.random.default_rng(0), True, 3), "num_sequences"),
+    (lambda: sequence_sum(np.random.default_rng(0), 0), "num_sequences"),
+    (lambda: sequence_sum(np.random.default_rng(0), 2, (3, 2)), "length_range"),
+    (lambda: sequence_sum(np.random.default_rng(0), 2, "ab"), "length_range"),
+    (lambda: sequence_sum(np.random.default_rng(0), 2, input_size=0), "input_size"),
+    (lambda: sequence_sum(np.random.default_rng(0), 2, scale=0.0), "scale"),
+    (lambda: sequence_sum(None, 2), "rng"),
 ])
 def test_bad_arguments_raise(call, words):
     with pytest.raises(ValueError, match=words):

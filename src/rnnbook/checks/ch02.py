@@ -3,7 +3,8 @@
 Each ``check_*`` function takes the learner's answer, tries it on small inputs of known answer,
 and prints one ``passed: ...`` line or raises :class:`CheckFailed` with a message that names the
 typical mistake it recognises (a mask off by one, the state at ``T`` instead of the last valid
-step, a mean over the padding, a state reset between chunks, a target shifted the wrong way).
+step, a mean over the padding, a state reset between chunks, a target shifted the wrong way, a
+forgotten bias or recurrent matrix in a parameter count).
 
 Shapes follow the book's notation: batch-major ``(N, T, ...)`` arrays, ``lengths`` of shape
 ``(N,)``, masks of shape ``(N, T)`` that are True (1) on the real steps.
@@ -27,6 +28,7 @@ __all__ = [
     "check_last_state",
     "check_masked_mean",
     "check_padding_mask",
+    "check_rnn_parameter_count",
     "check_run_in_chunks",
     "check_score_shapes",
 ]
@@ -34,6 +36,77 @@ __all__ = [
 
 def _same(a, b):
     return a.shape == b.shape and np.allclose(a, b)
+
+
+# ------------------------------------------------------------------------- parameter count
+
+
+def _rnn_count(D, H, M):
+    return H * D + H * H + 2 * H + M * H + M
+
+
+def _window_count(T, D, H, M):
+    return T * D * H + H + M * H + M
+
+
+#: The sizes of the break-even question of the parameter-count exercise.
+BREAK_EVEN_SIZES = {"D": 3, "H": 16, "M": 2}
+
+
+def check_rnn_parameter_count(rnn_parameter_count, break_even_T=None):
+    """Check ``rnn_parameter_count(D, H, M) -> int``: the parameters of ``nn.RNN(D, H)`` and
+    ``nn.Linear(H, M)``, ``HD + H^2 + 2H + MH + M`` (PyTorch keeps two bias vectors).
+
+    With ``break_even_T``, also check the exercise's number: the smallest window length ``T`` for
+    which a window network ``Linear(T D, H), tanh, Linear(H, M)`` has more parameters than the RNN,
+    for the sizes in ``BREAK_EVEN_SIZES``.
+    """
+    __tracebackhide__ = True
+    for D, H, M in [(3, 16, 5), (1, 5, 7), (10, 4, 1)]:    # sizes where each slip is unique
+        name = f"rnn_parameter_count({D}, {H}, {M})"
+        got = call_answer("rnn_parameter_count", rnn_parameter_count, D, H, M)
+        got = expect_numeric(name, as_array(name, got))
+        if got.size != 1:
+            fail(f"your `{name}` has shape {got.shape}; expected a single number.",
+                 "add the sizes of all parameter tensors into one count.")
+        value = float(got.reshape(()))
+        expected = _rnn_count(D, H, M)
+        wrong = {
+            expected - H: ("counts one recurrent bias vector.",
+                           "nn.RNN keeps two, bias_ih_l0 and bias_hh_l0 (only their sum "
+                           "matters, but both are parameters)."),
+            expected - H * H: ("leaves out the recurrent matrix W_hh (H x H).", None),
+            expected - M * H - M: ("leaves out the read-out layer nn.Linear(H, M).", None),
+            expected - M: ("leaves out the read-out bias b_y (M numbers).", None),
+            expected - 2 * H - M: ("leaves out every bias vector.",
+                                   "nn.RNN has two bias vectors of H numbers, nn.Linear one of M."),
+            expected - H * D + D * D: ("sizes W_xh as D x D.",
+                                       "W_xh maps D inputs to H units: H x D."),
+        }
+        for wrong_value, (message, hint) in wrong.items():
+            if abs(value - wrong_value) < 1e-9 and wrong_value != expected:
+                fail(f"your `{name}` = {value:g} {message}", hint)
+        expect_equal(name, int(value) if value.is_integer() else value, expected,
+                     hint="count W_xh (H x D), W_hh (H x H), two biases of H, W_hy (M x H) and "
+                          "b_y (M); none of them depends on the sequence length T.")
+    if break_even_T is not None:
+        sizes = BREAK_EVEN_SIZES
+        rnn = _rnn_count(sizes["D"], sizes["H"], sizes["M"])
+        expected_T = next(T for T in range(1, 10_000)
+                          if _window_count(T, sizes["D"], sizes["H"], sizes["M"]) > rnn)
+        value = float(expect_numeric("break_even_T", as_array("break_even_T", break_even_T)))
+        if value != int(value):
+            fail(f"your `break_even_T` is {value:g}, not a whole number of steps.",
+                 "a window has a whole number of steps: take the smallest integer T that "
+                 "satisfies the inequality.")
+        if int(value) == expected_T - 1:
+            fail(f"your `break_even_T` = {int(value)} gives a window network with "
+                 f"{_window_count(int(value), **sizes)} parameters, not more than the RNN's "
+                 f"{rnn}.", "the question asks for strictly more parameters.")
+        expect_equal("break_even_T", int(value), expected_T,
+                     hint="the window network has T D H + H weights and biases in its first "
+                          "layer and M H + M in its second; compare with the RNN's count.")
+    passed("rnn_parameter_count: HD + H^2 + 2H + MH + M, the same for every sequence length")
 
 
 # ---------------------------------------------------------------------------------- masks
@@ -100,25 +173,25 @@ def check_last_state(last_state):
 # --------------------------------------------------------------------- input/output shapes
 
 
-def _expected_score_shapes(N, T_in, T_out, K):
-    return {"one-to-many": (N, T_out, K), "many-to-one": (N, K),
-            "many-to-many, aligned": (N, T_in, K), "many-to-many, unaligned": (N, T_out, K)}
+def _expected_score_shapes(N, T_in, T_out, M):
+    return {"one-to-many": (N, T_out, M), "many-to-one": (N, M),
+            "many-to-many, aligned": (N, T_in, M), "many-to-many, unaligned": (N, T_out, M)}
 
 
 def check_score_shapes(score_shapes):
-    """Check ``score_shapes(N, T_in, T_out, K) -> dict``: the output scores' shape per pattern.
+    """Check ``score_shapes(N, T_in, T_out, M) -> dict``: the output scores' shape per pattern.
 
     Keys: ``"one-to-many"``, ``"many-to-one"``, ``"many-to-many, aligned"``,
     ``"many-to-many, unaligned"``; values: tuples of ints.
     """
     __tracebackhide__ = True
-    for N, T_in, T_out, K in [(16, 40, 25, 5000), (2, 3, 7, 4)]:
-        name = f"score_shapes({N}, {T_in}, {T_out}, {K})"
-        answer = call_answer("score_shapes", score_shapes, N, T_in, T_out, K)
+    for N, T_in, T_out, M in [(16, 40, 25, 5000), (2, 3, 7, 4)]:
+        name = f"score_shapes({N}, {T_in}, {T_out}, {M})"
+        answer = call_answer("score_shapes", score_shapes, N, T_in, T_out, M)
         if not isinstance(answer, dict):
             fail(f"your `{name}` returned a {type(answer).__name__}; expected a dict.",
                  "map each of the four pattern names to a tuple of ints.")
-        expected = _expected_score_shapes(N, T_in, T_out, K)
+        expected = _expected_score_shapes(N, T_in, T_out, M)
         missing = [key for key in expected if key not in answer]
         if missing:
             fail(f"your `{name}` lacks the keys {missing}.",
@@ -128,18 +201,18 @@ def check_score_shapes(score_shapes):
                 got = tuple(int(v) for v in answer[key])
             except (TypeError, ValueError):
                 fail(f"your `{name}['{key}']` is {answer[key]!r}; expected a tuple of ints.")
-            if key == "many-to-one" and got in ((N, T_in, K), (N, 1, K)):
+            if key == "many-to-one" and got in ((N, T_in, M), (N, 1, M)):
                 fail(f"your `{name}['{key}']` keeps a time axis.",
-                     "many-to-one: one output per sequence, read from the final state: (N, K).")
-            if key == "many-to-many, aligned" and got == (N, T_out, K):
+                     "many-to-one: one output per sequence, read from the final state: (N, M).")
+            if key == "many-to-many, aligned" and got == (N, T_out, M):
                 fail(f"your `{name}['{key}']` uses T_out.",
                      "aligned: one output for every input step, so the time axis is T_in.")
-            if key == "many-to-many, unaligned" and got == (N, T_in, K):
+            if key == "many-to-many, unaligned" and got == (N, T_in, M):
                 fail(f"your `{name}['{key}']` uses the input length T_in.",
                      "unaligned: the output sequence has its own length T_out.")
-            if got == (N, K) and len(shape) == 3:
+            if got == (N, M) and len(shape) == 3:
                 fail(f"your `{name}['{key}']` has lost the time axis.",
-                     "this pattern emits a sequence of outputs: (N, time, K).")
+                     "this pattern emits a sequence of outputs: (N, time, M).")
             if len(got) == len(shape) and got[0] != N and N in got:
                 fail(f"your `{name}['{key}']` is not batch-major.",
                      "the book's arrays put the batch axis first: (N, ...).")
@@ -217,15 +290,28 @@ def check_run_in_chunks(run_in_chunks):
     __tracebackhide__ = True
     import torch
 
+    pieces = []                                  # the number of steps of every call of rnn
+
+    class CountingRNN(torch.nn.RNN):
+        def forward(self, x, h=None):
+            pieces.append(int(x.shape[1]))
+            return super().forward(x, h)
+
     gen = torch.Generator().manual_seed(21)
-    rnn = torch.nn.RNN(2, 4, batch_first=True, dtype=torch.float64)
+    rnn = CountingRNN(2, 4, batch_first=True, dtype=torch.float64)
     with torch.no_grad():
         for p in rnn.parameters():
             p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.5)
         x = torch.randn(3, 10, 2, generator=gen, dtype=torch.float64)
         full_out, full_h = rnn(x)
         name = "run_in_chunks(rnn, x, 4)"
+        pieces.clear()
         result = call_answer("run_in_chunks", run_in_chunks, rnn, x, 4)
+    if pieces and max(pieces) > 4:
+        fail(f"your `{name}` gives rnn {max(pieces)} steps in one call; the point is to run it "
+             "on chunks of at most chunk_size steps.",
+             "loop over start = 0, chunk_size, 2 * chunk_size, ... and call rnn on "
+             "x[:, start:start + chunk_size], passing the state along.")
     if not isinstance(result, tuple) or len(result) != 2:
         fail(f"your `{name}` returned {type(result).__name__}; expected a pair (out, h_n).",
              "return the outputs of all chunks joined along time, and the last state.")

@@ -8,13 +8,15 @@ machine. Arrays are batch-major and float64 unless stated; convert with ``torch.
     sine_waves(rng, N, T, ...)               (N, T) sines, random phase and period, optional noise
     sine_prediction(rng, N, T, ...)          inputs (N, T, 1), targets (N, T, 1): the next sample
     random_length_sequences(rng, N, D, ...)  list of N arrays (T_n, D), random lengths
+    sequence_sum(rng, N, ...)                list of N arrays (T_n, D) and their sums (N, D):
+                                             a many-to-one regression task
 """
 
 import numbers
 
 import numpy as np
 
-__all__ = ["random_length_sequences", "sine_prediction", "sine_waves"]
+__all__ = ["random_length_sequences", "sequence_sum", "sine_prediction", "sine_waves"]
 
 
 def _check_rng(rng):
@@ -103,6 +105,18 @@ def sine_prediction(rng, num_sequences, length, **kwargs):
     return waves[:, :-1, None], waves[:, 1:, None]
 
 
+def _check_length_range(length_range):
+    try:
+        low, high = (int(v) for v in length_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"length_range: expected a pair (low, high) of integers, got {length_range!r}"
+        ) from None
+    if not 1 <= low <= high:
+        raise ValueError(f"length_range: expected 1 <= low <= high, got {length_range!r}")
+    return low, high
+
+
 def random_length_sequences(rng, num_sequences, input_size, length_range=(2, 10)):
     """A list of Gaussian sequences of random lengths, to be padded into a batch.
 
@@ -122,13 +136,41 @@ def random_length_sequences(rng, num_sequences, input_size, length_range=(2, 10)
     _check_rng(rng)
     N = _check_positive_int("num_sequences", num_sequences)
     D = _check_positive_int("input_size", input_size)
-    try:
-        low, high = (int(v) for v in length_range)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"length_range: expected a pair (low, high) of integers, got {length_range!r}"
-        ) from None
-    if not 1 <= low <= high:
-        raise ValueError(f"length_range: expected 1 <= low <= high, got {length_range!r}")
+    low, high = _check_length_range(length_range)
     lengths = rng.integers(low, high + 1, size=N)
     return [rng.normal(size=(int(T), D)) for T in lengths]
+
+
+def sequence_sum(rng, num_sequences, length_range=(2, 10), input_size=1, scale=1.0):
+    """The sum of a sequence: a many-to-one regression task on sequences of random lengths.
+
+    Each sequence has ``T_n`` steps (uniform in ``length_range``) of ``D`` Gaussian features with
+    standard deviation ``scale``; its target is the sum over time, ``x.sum(axis=0)``. A model has
+    to read every step and keep a running total in its state; padding a sequence with zeros does
+    not change its sum, which makes the task a clean test of padding (the RNN's state, unlike the
+    sum, does move on a zero input).
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``, a positive integer.
+        length_range: ``(low, high)``, both included, ``1 <= low <= high``.
+        input_size: ``D``, features per step, a positive integer (default 1).
+        scale: standard deviation of every input, a number ``> 0``.
+
+    Returns:
+        seqs: list of ``N`` float64 arrays, sequence ``n`` of shape ``(T_n, D)``.
+        sums: float64 array of shape ``(N, D)``, ``sums[n] == seqs[n].sum(axis=0)``.
+
+    Raises:
+        ValueError: on a non-Generator ``rng``, non-positive sizes, a bad length range or a
+            non-positive scale.
+    """
+    _check_rng(rng)
+    N = _check_positive_int("num_sequences", num_sequences)
+    D = _check_positive_int("input_size", input_size)
+    low, high = _check_length_range(length_range)
+    if not scale > 0:
+        raise ValueError(f"scale: expected a number > 0, got {scale!r}")
+    lengths = rng.integers(low, high + 1, size=N)
+    seqs = [scale * rng.normal(size=(int(T), D)) for T in lengths]
+    return seqs, np.stack([s.sum(axis=0) for s in seqs])
