@@ -1,0 +1,313 @@
+"""Text corpora that ship with Python, a character vocabulary, and a character n-gram model.
+
+    load_pydoc_text()           the English help texts of Python's ``pydoc_data``, normalised
+    CharVocab.from_text(text)   the sorted set of characters of ``text``, as a vocabulary
+    vocab.encode(text)          str -> int64 ids of shape (T,)
+    vocab.decode(ids)           ids of shape (T,) -> str
+    CharNGram(order, V).fit(ids)  a count model of the next character given the previous ``order``
+
+Nothing is downloaded: ``pydoc_data.topics`` is part of the standard library (the text behind
+``help("assert")`` and friends), so the corpus is present on every machine that runs Python.
+Its exact content changes a little between Python releases; the book's numbers are computed on
+the Python version pinned by the project.
+"""
+
+import numbers
+import re
+import unicodedata
+
+import numpy as np
+
+from rnnbook.shapes import check_tokens
+
+__all__ = ["CharNGram", "CharVocab", "load_pydoc_text"]
+
+# Typographic characters of the help texts and their plain-ASCII spelling.
+_TYPOGRAPHY = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    "\u2013": "-", "\u2014": "--", "\u00df": "ss", "\u00b0": " degrees",
+})
+# A line made of one repeated markup character: a reStructuredText heading underline.
+_UNDERLINE = re.compile(r"^([*=\-~^#])\1{2,}$", re.MULTILINE)
+
+
+def load_pydoc_text(ascii_only=True):
+    """The help topics of Python's ``pydoc_data`` as one normalised English text.
+
+    The topics are joined in the order of their names, separated by a blank line, and
+    normalised: Unicode compatibility forms are folded (NFKC, so an ellipsis becomes ``...``),
+    heading underlines such as ``*****`` are removed, trailing spaces are stripped, tabs become
+    four spaces and runs of blank lines become one blank line. With ``ascii_only`` (the default)
+    typographic quotes and dashes are replaced by their ASCII spelling and the few remaining
+    non-ASCII characters are removed, so the text uses at most the 95 printable ASCII characters
+    and the newline.
+
+    Args:
+        ascii_only: bool; keep only ASCII characters (see above).
+
+    Returns:
+        str, about half a million characters long, ending with a newline.
+    """
+    if not isinstance(ascii_only, bool):
+        raise ValueError(f"ascii_only: expected True or False, got {ascii_only!r}")
+    from pydoc_data import topics  # standard library; imported here to keep the import light
+
+    parts = [topics.topics[name].strip("\n") for name in sorted(topics.topics)]
+    text = unicodedata.normalize("NFKC", "\n\n".join(parts))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    if ascii_only:
+        text = text.translate(_TYPOGRAPHY)
+        text = text.encode("ascii", errors="ignore").decode("ascii")
+    text = _UNDERLINE.sub("", text)
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip("\n") + "\n"
+
+
+class CharVocab:
+    """A vocabulary of single characters: character ``chars[i]`` has the id ``i``.
+
+    Build one from a text with :meth:`from_text` (the sorted set of its characters) or from an
+    explicit sequence of characters, e.g. ``CharVocab(vocab.chars)`` to rebuild a saved one.
+    Encoding a character that is not in the vocabulary raises ``ValueError``: the vocabulary of
+    a model is fixed once it is trained, and a silent replacement would hide the problem.
+
+    Attributes:
+        chars: tuple of the ``V`` characters, in id order.
+    """
+
+    def __init__(self, chars):
+        if isinstance(chars, str):
+            chars = list(chars)
+        try:
+            chars = tuple(chars)
+        except TypeError:
+            raise ValueError(
+                f"chars: expected a sequence of single characters, got {type(chars).__name__}"
+            ) from None
+        if not chars:
+            raise ValueError("chars: expected at least one character, got an empty sequence")
+        for i, ch in enumerate(chars):
+            if not isinstance(ch, str) or len(ch) != 1:
+                raise ValueError(f"chars[{i}]: expected a single character, got {ch!r}")
+        seen = {}
+        for i, ch in enumerate(chars):
+            if ch in seen:
+                raise ValueError(
+                    f"chars: the character {ch!r} appears twice (at {seen[ch]} and {i}); "
+                    "each character needs exactly one id"
+                )
+            seen[ch] = i
+        self._chars = chars
+        self._stoi = seen
+        codes = np.array([ord(ch) for ch in chars], dtype=np.int64)
+        self._codes = codes
+        self._order = np.argsort(codes, kind="stable")
+        self._sorted_codes = codes[self._order]
+
+    @classmethod
+    def from_text(cls, text):
+        """The vocabulary of the distinct characters of ``text``, sorted by code point."""
+        if not isinstance(text, str):
+            raise ValueError(f"text: expected a str, got {type(text).__name__}")
+        if not text:
+            raise ValueError("text: expected a non-empty str, got ''")
+        return cls(sorted(set(text)))
+
+    @property
+    def chars(self):
+        """The characters, in id order (a tuple)."""
+        return self._chars
+
+    @property
+    def size(self):
+        """``V``, the number of characters."""
+        return len(self._chars)
+
+    def __len__(self):
+        return len(self._chars)
+
+    def __contains__(self, ch):
+        return ch in self._stoi
+
+    def __eq__(self, other):
+        return isinstance(other, CharVocab) and self._chars == other._chars
+
+    def __hash__(self):
+        return hash(self._chars)
+
+    def __repr__(self):
+        preview = "".join(self._chars[:20])
+        more = "..." if len(self._chars) > 20 else ""
+        return f"CharVocab(size={len(self._chars)}, chars={preview!r}{more})"
+
+    def index(self, ch):
+        """The id of the single character ``ch``; ValueError if it is unknown."""
+        if not isinstance(ch, str) or len(ch) != 1:
+            raise ValueError(f"ch: expected a single character, got {ch!r}")
+        if ch not in self._stoi:
+            raise ValueError(f"ch: the character {ch!r} is not in the vocabulary of "
+                             f"{len(self)} characters")
+        return self._stoi[ch]
+
+    def encode(self, text):
+        """Map a string to its ids.
+
+        Args:
+            text: str of length ``T`` (may be empty).
+
+        Returns:
+            int64 array of shape ``(T,)`` with entries in ``[0, V)``.
+
+        Raises:
+            ValueError: if ``text`` is not a str, or holds characters outside the vocabulary
+                (the message names the first one, its position and how many there are).
+        """
+        if not isinstance(text, str):
+            raise ValueError(f"text: expected a str, got {type(text).__name__}")
+        if not text:
+            return np.zeros(0, dtype=np.int64)
+        codes = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"),
+                              dtype="<u4").astype(np.int64)
+        pos = np.searchsorted(self._sorted_codes, codes)
+        pos_clipped = np.minimum(pos, len(self._sorted_codes) - 1)
+        known = self._sorted_codes[pos_clipped] == codes
+        if not known.all():
+            unknown = np.flatnonzero(~known)
+            first = int(unknown[0])
+            distinct = sorted({text[i] for i in unknown})
+            listing = "".join(distinct[:10]) + ("..." if len(distinct) > 10 else "")
+            raise ValueError(
+                f"text: the character {text[first]!r} at position {first} is not in the "
+                f"vocabulary of {len(self)} characters ({len(unknown)} unknown in all, "
+                f"{len(distinct)} distinct: {listing!r}); build the vocabulary from a text that "
+                "contains them, or clean the text first"
+            )
+        return self._order[pos_clipped].astype(np.int64)
+
+    def decode(self, ids):
+        """Map ids back to a string.
+
+        Args:
+            ids: integer array-like of shape ``(T,)`` (a list, NumPy array or torch tensor),
+                entries in ``[0, V)``; a single integer is decoded as one character.
+
+        Returns:
+            str of length ``T``.
+
+        Raises:
+            ValueError: for non-integer ids, ids outside ``[0, V)``, or more than one axis.
+        """
+        if isinstance(ids, bool):
+            raise ValueError("ids: expected integer token ids, got a bool")
+        if isinstance(ids, numbers.Integral):
+            ids = [int(ids)]
+        if hasattr(ids, "detach"):
+            ids = ids.detach().cpu().numpy()
+        array = np.asarray(ids)
+        if array.ndim != 1:
+            raise ValueError(f"ids: expected shape (T,), got shape {array.shape}")
+        if array.size == 0:
+            return ""
+        if array.dtype == bool:
+            raise ValueError("ids: expected integer token ids, got dtype bool")
+        check_tokens("ids", array, len(self))
+        return self._codes[array].astype("<u4").tobytes().decode("utf-32-le",
+                                                                  errors="surrogatepass")
+
+
+def _ids(name, ids, vocab_size, min_length):
+    if hasattr(ids, "detach"):
+        ids = ids.detach().cpu().numpy()
+    array = np.asarray(ids)
+    if array.ndim != 1:
+        raise ValueError(f"{name}: expected shape (T,), got shape {array.shape}")
+    if array.size < min_length:
+        raise ValueError(f"{name}: expected at least {min_length} ids (the context of the first "
+                         f"prediction and one target), got {array.size}")
+    check_tokens(name, array, vocab_size)
+    return array.astype(np.int64)
+
+
+class CharNGram:
+    """A count model of the next character given the previous ``order`` characters.
+
+    ``P(x_t = c | context) = (n(context, c) + alpha) / (n(context) + alpha * V)``, where the
+    context is ``x_{t-order}, ..., x_{t-1}`` and ``n`` counts the training text ("add-alpha"
+    smoothing, so unseen pairs keep a small probability). ``order = 0`` uses no context: the
+    character frequencies. The model is a fixed-window predictor: nothing older than ``order``
+    characters can influence it, and the number of possible contexts is ``V ** order``.
+
+    Args:
+        order: ``k >= 0``, the number of preceding characters used.
+        vocab_size: ``V >= 1``; ids are integers in ``[0, V)`` (e.g. from :class:`CharVocab`).
+        alpha: smoothing count added to every (context, character) pair, > 0.
+
+    Example:
+        ``CharNGram(3, len(vocab)).fit(train_ids).cross_entropy(test_ids)`` gives bits per
+        character on ``test_ids[3:]`` (the first 3 ids only serve as context).
+    """
+
+    def __init__(self, order, vocab_size, alpha=0.1):
+        if not isinstance(order, numbers.Integral) or isinstance(order, bool) or order < 0:
+            raise ValueError(f"order: expected an integer >= 0, got {order!r}")
+        if not isinstance(vocab_size, numbers.Integral) or isinstance(vocab_size, bool) or \
+                vocab_size < 1:
+            raise ValueError(f"vocab_size: expected a positive integer, got {vocab_size!r}")
+        if not (isinstance(alpha, numbers.Real) and alpha > 0):
+            raise ValueError(f"alpha: expected a number > 0, got {alpha!r}")
+        if int(vocab_size) ** (int(order) + 1) >= 2**62:
+            raise ValueError(f"order: {order} is too large for vocab_size = {vocab_size}: the "
+                             "(context, character) keys would not fit in 64-bit integers")
+        self.order, self.vocab_size, self.alpha = int(order), int(vocab_size), float(alpha)
+        self._pairs = self._pair_counts = self._contexts = self._context_counts = None
+
+    def _keys(self, ids):
+        k, V = self.order, self.vocab_size
+        context = np.zeros(ids.size - k, dtype=np.int64)
+        for j in range(k):
+            context = context * V + ids[j: ids.size - k + j]
+        return context, context * V + ids[k:]
+
+    def fit(self, ids):
+        """Count the (context, next character) pairs of ``ids`` (shape (T,), T > order)."""
+        ids = _ids("ids", ids, self.vocab_size, self.order + 1)
+        context, pair = self._keys(ids)
+        self._pairs, self._pair_counts = np.unique(pair, return_counts=True)
+        self._contexts, self._context_counts = np.unique(context, return_counts=True)
+        return self
+
+    @property
+    def num_contexts(self):
+        """The number of distinct contexts seen in training (at most ``V ** order``)."""
+        self._check_fitted()
+        return int(self._contexts.size)
+
+    def _check_fitted(self):
+        if self._pairs is None:
+            raise ValueError("CharNGram: call fit(ids) before using the model")
+
+    @staticmethod
+    def _lookup(keys, counts, query):
+        pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+        return np.where(keys[pos] == query, counts[pos], 0)
+
+    def log2_prob(self, ids):
+        """``log2 P(ids[t] | ids[t-order:t])`` for ``t = order .. T-1``: shape ``(T - order,)``."""
+        self._check_fitted()
+        ids = _ids("ids", ids, self.vocab_size, self.order + 1)
+        context, pair = self._keys(ids)
+        n_pair = self._lookup(self._pairs, self._pair_counts, pair)
+        n_context = self._lookup(self._contexts, self._context_counts, context)
+        return np.log2((n_pair + self.alpha) / (n_context + self.alpha * self.vocab_size))
+
+    def cross_entropy(self, ids):
+        """Mean number of bits per predicted character of ``ids[order:]``."""
+        return float(-self.log2_prob(ids).mean())
+
+    def unseen_fraction(self, ids):
+        """The fraction of the contexts in ``ids`` (one per prediction) never seen in training."""
+        self._check_fitted()
+        ids = _ids("ids", ids, self.vocab_size, self.order + 1)
+        context, _ = self._keys(ids)
+        return float(np.mean(self._lookup(self._contexts, self._context_counts, context) == 0))

@@ -1,0 +1,364 @@
+"""rnnbook.checks.ch01: each check accepts the reference answer and explains typical wrong ones."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnnbook.checks import CheckFailed, ch01
+from rnnbook.data.series import load_sunspots
+
+
+def failure(check, *answers):
+    """The message of the CheckFailed raised by ``check(*answers)``."""
+    with pytest.raises(CheckFailed) as info:
+        check(*answers)
+    return str(info.value)
+
+
+def not_written(*args, **kwargs):
+    raise NotImplementedError()
+
+
+# ------------------------------------------------------------------------------ autocorrelation
+
+def autocorrelation(x, k):
+    d = np.asarray(x, dtype=float) - np.mean(x)
+    return float(d[: len(d) - k] @ d[k:] / (d @ d))
+
+
+def test_autocorrelation_reference_passes(capsys):
+    ch01.check_autocorrelation(autocorrelation)
+    assert capsys.readouterr().out.startswith("passed: autocorrelation")
+
+
+def test_autocorrelation_accepts_a_numpy_scalar_and_a_tensor():
+    ch01.check_autocorrelation(lambda x, k: np.float64(autocorrelation(x, k)))
+    ch01.check_autocorrelation(lambda x, k: torch.tensor(autocorrelation(x, k)))
+
+
+def _lag0_bug(x, k):
+    d = x - x.mean()
+    return float(d[:-k] @ d[k:] / (d @ d))
+
+
+def _pearson(x, k):
+    return 1.0 if k == 0 else float(np.corrcoef(x[:-k], x[k:])[0, 1])
+
+
+def _unbiased(x, k):
+    d = x - x.mean()
+    n = len(x)
+    return float((d[: n - k] @ d[k:]) / (n - k) / ((d @ d) / n))
+
+
+def _no_mean(x, k):
+    return float(x[: len(x) - k] @ x[k:] / (x @ x))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_lag0_bug, "x[:-k]"),
+    (_pearson, "Pearson"),
+    (_unbiased, "T - k"),
+    (_no_mean, "subtract the mean"),
+    (lambda x, k: autocorrelation(x, k + 1) if k else 1.0, "off by one"),
+    (lambda x, k: autocorrelation(x, k - 1) if k else 1.0, "off by one"),
+    (lambda x, k: np.array([1.0, 2.0]), "one number"),
+    (lambda x, k: 0.5 * autocorrelation(x, k), "expected 1"),
+    (lambda x, k: None, "`return`"),
+    (not_written, "not written yet"),
+])
+def test_autocorrelation_wrong_answers_get_advice(answer, words):
+    assert words in failure(ch01.check_autocorrelation, answer)
+
+
+def test_autocorrelation_scaled_answer_fails():
+    assert "differs" in failure(ch01.check_autocorrelation,
+                                lambda x, k: 1.0 if k == 0 else 0.9 * autocorrelation(x, k))
+
+
+# ---------------------------------------------------------------------------------- make_windows
+
+def make_windows(series, p, horizon=1):
+    series = np.asarray(series)
+    n = len(series) - p - horizon + 1
+    if n < 1:
+        raise ValueError("too short")
+    return np.stack([series[i:i + p] for i in range(n)]), series[p - 1 + horizon:]
+
+
+def test_make_windows_reference_passes(capsys):
+    ch01.check_make_windows(make_windows)
+    assert "passed: make_windows" in capsys.readouterr().out
+
+
+def test_make_windows_package_version_passes():
+    from rnnbook.data.windows import make_windows as package_version
+    ch01.check_make_windows(package_version)
+
+
+def _target_in_window(series, p, horizon=1):
+    X, _ = make_windows(series, p, horizon)
+    return X, X[:, -1]
+
+
+def _no_horizon(series, p, horizon=1):
+    X, _ = make_windows(series, p, horizon)
+    return X, series[p:p + len(X)]
+
+
+def _too_many(series, p, horizon=1):
+    series = np.asarray(series)
+    n = len(series) - p + 1
+    return np.stack([series[i:i + p] for i in range(n)]), series[p - 1:]
+
+
+def _no_error(series, p, horizon=1):
+    if len(series) < p + horizon:
+        return np.zeros((0, p)), np.zeros(0)
+    return make_windows(series, p, horizon)
+
+
+def _transposed(series, p, horizon=1):
+    X, y = make_windows(series, p, horizon)
+    return X.T, y
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_target_in_window, "last values of their own windows"),
+    (_no_horizon, "ignore the horizon"),
+    (_too_many, "no target inside the series"),
+    (_no_error, "raise ValueError"),
+    (_transposed, "transposed"),
+    (lambda s, p, horizon=1: make_windows(s, p, horizon)[0], "pair (X, y)"),
+    (lambda s, p, horizon=1: (make_windows(s, p, horizon)[0][:, ::-1],
+                              make_windows(s, p, horizon)[1]), "oldest first"),
+    (not_written, "not written yet"),
+])
+def test_make_windows_wrong_answers_get_advice(answer, words):
+    assert words in failure(ch01.check_make_windows, answer)
+
+
+# --------------------------------------------------------------------------------- split_windows
+
+def split_windows(series, p, split):
+    series = np.asarray(series)
+    targets = np.arange(p, len(series))
+    X = np.stack([series[t - p:t] for t in targets])
+    y = series[targets]
+    return X[targets < split], y[targets < split], X[targets >= split], y[targets >= split]
+
+
+def test_split_windows_reference_passes(capsys):
+    ch01.check_split_windows(split_windows)
+    assert "passed: split_windows" in capsys.readouterr().out
+
+
+def test_split_windows_package_version_passes():
+    from rnnbook.data.windows import split_windows as package_version
+    ch01.check_split_windows(package_version)
+
+
+def _cut_first(series, p, split):
+    train, test = series[:split], series[split:]
+    X_tr, y_tr = make_windows(train, p)
+    X_te, y_te = make_windows(test, p)
+    return X_tr, y_tr, X_te, y_te
+
+
+def _leaky(series, p, split):
+    X, y = make_windows(series, p)
+    cut = int(0.7 * len(y))
+    return X[:cut], y[:cut], X[-(len(series) - split):], y[-(len(series) - split):]
+
+
+def _shuffled(series, p, split):
+    X_tr, y_tr, X_te, y_te = split_windows(series, p, split)
+    order = np.random.default_rng(0).permutation(len(y_te))
+    return X_tr, y_tr, X_te[order], y_te[order]
+
+
+def _drops_last(series, p, split):
+    X_tr, y_tr, X_te, y_te = split_windows(series, p, split)
+    return X_tr[:-1], y_tr[:-1], X_te, y_te
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_cut_first, "cut the series first"),
+    (_leaky, "leaks into training"),
+    (_shuffled, "in order"),
+    (_drops_last, "drops the last training window"),
+    (lambda s, p, split: split_windows(s, p, split)[:2], "four arrays"),
+    (not_written, "not written yet"),
+])
+def test_split_windows_wrong_answers_get_advice(answer, words):
+    assert words in failure(ch01.check_split_windows, answer)
+
+
+# ---------------------------------------------------------------------------------------- fit_ar
+
+def fit_ar(X, y):
+    A = np.hstack([X, np.ones((len(X), 1))])
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    return coef[:-1], float(coef[-1])
+
+
+def test_fit_ar_reference_passes(capsys):
+    ch01.check_fit_ar(fit_ar)
+    assert "passed: fit_ar" in capsys.readouterr().out
+
+
+def test_fit_ar_package_version_and_torch_pass():
+    from rnnbook.data.windows import fit_linear_ar
+    ch01.check_fit_ar(fit_linear_ar)
+
+    def torch_fit(X, y):
+        A = torch.cat([torch.from_numpy(X), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
+        coef = torch.linalg.lstsq(A, torch.from_numpy(y)[:, None]).solution[:, 0]
+        return coef[:-1], coef[-1]
+    ch01.check_fit_ar(torch_fit)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda X, y: (np.linalg.lstsq(X, y, rcond=None)[0], 0.0), "intercept"),
+    (lambda X, y: (fit_ar(X, y)[0][::-1], fit_ar(X, y)[1]), "reversed"),
+    (lambda X, y: (fit_ar(X, y)[0][:, None], fit_ar(X, y)[1]), "1-D array"),
+    (lambda X, y: np.append(*fit_ar(X, y)), "pair (w, b)"),
+    (lambda X, y: (fit_ar(X, y)[0], np.ones(2)), "one number"),
+    (lambda X, y: (0.9 * fit_ar(X, y)[0], fit_ar(X, y)[1]), "differs"),
+    (not_written, "not written yet"),
+])
+def test_fit_ar_wrong_answers_get_advice(answer, words):
+    assert words in failure(ch01.check_fit_ar, answer)
+
+
+# ----------------------------------------------------------------------------------- best window
+
+def _validation_errors(train=(1730, 1879), valid=(1880, 1929)):
+    years, values = load_sunspots()
+    errors = {}
+    for p in range(1, 31):
+        X, y = make_windows(values, p)
+        ty = years[p:]
+        tr, va = (ty >= train[0]) & (ty <= train[1]), (ty >= valid[0]) & (ty <= valid[1])
+        w, b = fit_ar(X[tr], y[tr])
+        errors[p] = float(np.sqrt(np.mean((X[va] @ w + b - y[va]) ** 2)))
+    return errors
+
+
+def test_best_window_reference_passes(capsys):
+    errors = _validation_errors()
+    best = min(errors, key=errors.get)
+    ch01.check_best_window(best, errors[best])
+    ch01.check_best_window(np.int64(best), np.float32(errors[best]))
+    assert "passed: best_window" in capsys.readouterr().out
+
+
+def test_best_window_wrong_answers_get_advice():
+    errors = _validation_errors()
+    best = min(errors, key=errors.get)
+    other = max(errors, key=errors.get)
+    assert "lower one exists" in failure(ch01.check_best_window, other, errors[other])
+    assert "argmin" in failure(ch01.check_best_window, other, errors[other])
+    assert "square root" in failure(ch01.check_best_window, best, errors[best] ** 2)
+    assert "validation windows only" in failure(ch01.check_best_window, best, 1.0)
+    assert "from 1 to 30" in failure(ch01.check_best_window, 31, 1.0)
+    assert "integer" in failure(ch01.check_best_window, None, 1.0)
+    assert "whole number" in failure(ch01.check_best_window, 10.5, 1.0)
+    shifted = _validation_errors(train=(1700, 1879))                  # other training years
+    guess = min(shifted, key=shifted.get)
+    if guess != best:
+        assert "not the window" in failure(ch01.check_best_window, guess, shifted[guess])
+
+
+# ------------------------------------------------------------------------------------------- ema
+
+def ema(x, a, s0=0.0):
+    s, out = s0, []
+    for value in x:
+        s = a * s + (1 - a) * value
+        out.append(s)
+    return np.array(out)
+
+
+def test_ema_reference_passes(capsys):
+    ch01.check_ema(ema)
+    ch01.check_ema_forgetting(90)
+    out = capsys.readouterr().out
+    assert "passed: ema" in out and "passed: k_forgotten" in out
+
+
+def _with_s0(x, a, s0=0.0):
+    return np.concatenate([[s0], ema(x, a, s0)])
+
+
+def _first_value(x, a, s0=0.0):
+    return np.concatenate([x[:1], ema(x[1:], a, x[0])])
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda x, a, s0=0.0: ema(x, 1 - a, s0), "swaps a and 1 - a"),
+    (_with_s0, "not the starting value"),
+    (_first_value, "s_1 = x_1"),
+    (lambda x, a, s0=0.0: ema(x, a, 0.0), "ignores s0"),
+    (lambda x, a, s0=0.0: ema(x, a, s0)[-1], "shape"),
+    (lambda x, a, s0=0.0: np.convolve(x, np.ones(3) / 3, mode="same"), "differs"),
+    (not_written, "not written yet"),
+])
+def test_ema_wrong_answers_get_advice(answer, words):
+    assert words in failure(ch01.check_ema, answer)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (89, "round up"),
+    (45, "logarithms"),
+    (None, "integer"),
+    (89.78, "whole number"),
+])
+def test_ema_forgetting_wrong_answers_get_advice(answer, words):
+    assert words in failure(ch01.check_ema_forgetting, answer)
+
+
+def test_ema_forgetting_accepts_whole_floats_and_numpy_ints():
+    ch01.check_ema_forgetting(90.0)
+    ch01.check_ema_forgetting(np.int64(90))
+
+
+# ---------------------------------------------------------------------------- window parameters
+
+def window_mlp_param_count(p, H):
+    return H * p + H + H + 1
+
+
+def _p_more():
+    rnn = sum(t.numel() for m in (nn.RNN(1, 32), nn.Linear(32, 1)) for t in m.parameters())
+    return next(p for p in range(1, 1000) if window_mlp_param_count(p, 32) > rnn)
+
+
+def test_window_parameters_reference_passes(capsys):
+    ch01.check_window_parameters(window_mlp_param_count, _p_more())
+    assert "passed: window_mlp_param_count" in capsys.readouterr().out
+    net = nn.Sequential(nn.Linear(7, 5), nn.Tanh(), nn.Linear(5, 1))
+    assert window_mlp_param_count(7, 5) == sum(t.numel() for t in net.parameters())
+
+
+@pytest.mark.parametrize("count, words", [
+    (lambda p, H: H * p + H, "first layer only"),
+    (lambda p, H: H * p + 2 * H, "output bias"),
+    (lambda p, H: H * p + H + 1, "biases of the first layer"),
+    (lambda p, H: H * p + H * H + 2 * H, "H outputs"),
+    (lambda p, H: H * p + H * H, "nn.Linear(p, H) has H * p weights"),
+    (lambda p, H: float(window_mlp_param_count(p, H)) + 0.5, "whole number"),
+    (not_written, "not written yet"),
+])
+def test_window_counts_wrong_answers_get_advice(count, words):
+    assert words in failure(ch01.check_window_parameters, count, _p_more())
+
+
+@pytest.mark.parametrize("p_more, words", [
+    (34, "two bias vectors"),
+    (33, "not the first window length"),
+    (None, "integer"),
+])
+def test_p_more_wrong_answers_get_advice(p_more, words):
+    assert words in failure(ch01.check_window_parameters, window_mlp_param_count, p_more)
