@@ -52,10 +52,11 @@ def _visit(browser, url):
 
 TYPESET = """async () => {
     const math = document.querySelectorAll('.math');
-    if (math.length === 0) return {math: 0, typeset: 0, raw: document.body.innerText.includes('$$')};
+    const raw = document.body.innerText.includes('$$');
+    if (math.length === 0) return {math: 0, typeset: 0, raw: raw};
     await window.MathJax.startup.promise;
     const typeset = [...math].filter(el => el.querySelector('mjx-container')).length;
-    return {math: math.length, typeset: typeset, raw: document.body.innerText.includes('$$')};
+    return {math: math.length, typeset: typeset, raw: raw};
 }"""
 
 IMAGES = """() => [...document.images].filter(img => !img.complete || img.naturalWidth === 0)

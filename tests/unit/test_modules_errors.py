@@ -7,16 +7,6 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnnbook import modules
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP stalls on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 LAYERS = [modules.RNN, modules.LSTM, modules.GRU]
 CELLS = [modules.RNNCell, modules.LSTMCell, modules.GRUCell]
 

@@ -14,13 +14,6 @@ DTYPE = torch.float64
 TOL = {"rtol": 1e-10, "atol": 1e-10}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP stalls on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 # name: (our class, torch's class, extra arguments for ours, extra arguments for both)
 LAYERS = {
