@@ -42,6 +42,7 @@ book: $(STAMP)
 test: test-unit test-notebooks test-site test-grading
 
 test-unit: $(STAMP)
+	$(BIN)/ruff check src tests tools benchmarks
 	$(PY) -m pytest tests/unit
 
 test-notebooks: $(STAMP)
