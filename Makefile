@@ -29,8 +29,9 @@ $(STAMP): pyproject.toml constraints.txt
 	  echo "       Run 'make PYTHON=/path/to/python3.11'." ; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "error: could not create $(VENV): is the venv module installed (python3.11-venv)?"; exit 1; }
+	@echo "Installing the book's dependencies into $(VENV) (pinned in constraints.txt)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' || { \
+	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' || { \
 	  echo "error: installing the dependencies failed (see pip's message above)."; \
 	  echo "       Check your network or proxy, then run 'make' again; 'make distclean' starts afresh."; exit 1; }
 	touch $@
