@@ -42,26 +42,11 @@ def scratch_runner(x, h0, W_xh, W_hh, b, dh):
 
 
 def scratch_steps_runner(x, h0, W_xh, W_hh, b, dh):
-    import numpy as np
-
-    from rnnbook.scratch import lstm_step_backward, lstm_step_forward
+    from rnnbook.scratch import lstm_backward_by_steps, lstm_forward_by_steps
 
     def run():
-        T = x.shape[1]
-        h_t, c_t, caches = h0, np.zeros_like(h0), []
-        for t in range(T):
-            h_t, c_t, cache = lstm_step_forward(x[:, t], h_t, c_t, W_xh, W_hh, b, check=False)
-            caches.append(cache)
-        dx = np.empty_like(x)
-        dW_xh, dW_hh, db = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b)
-        dh_next, dc_next = np.zeros_like(h0), np.zeros_like(h0)
-        for t in reversed(range(T)):
-            dx[:, t], dh_next, dc_next, dW_xh_t, dW_hh_t, db_t = lstm_step_backward(
-                dh[:, t] + dh_next, dc_next, caches[t])
-            dW_xh += dW_xh_t
-            dW_hh += dW_hh_t
-            db += db_t
-        return dx, dh_next, dW_xh, dW_hh, db
+        _, _, caches = lstm_forward_by_steps(x, h0, W_xh, W_hh, b)
+        return lstm_backward_by_steps(dh, caches)[:5]
     return run
 
 

@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 
 from rnnbook.scratch import (
     lstm_backward,
+    lstm_backward_by_steps,
     lstm_final_state,
     lstm_forward,
+    lstm_forward_by_steps,
     lstm_step_backward,
     lstm_step_forward,
     numerical_gradient,
@@ -32,23 +34,10 @@ def make_lstm(rng, N=2, T=3, D=3, H=4, dtype=np.float64):
 
 
 def lstm_by_steps(p, dh):
-    """Forward and full BPTT by looping over the readable step functions."""
-    N, T, _ = p["x"].shape
-    h_t, c_t, caches, hs = p["h0"], p["c0"], [], []
-    for t in range(T):
-        h_t, c_t, cache = lstm_step_forward(p["x"][:, t], h_t, c_t, p["W_xh"], p["W_hh"], p["b"])
-        caches.append(cache)
-        hs.append(h_t)
-    dx = np.zeros_like(p["x"])
-    dW_xh, dW_hh, db = np.zeros_like(p["W_xh"]), np.zeros_like(p["W_hh"]), np.zeros_like(p["b"])
-    dh_next, dc_next = np.zeros_like(p["h0"]), np.zeros_like(p["c0"])
-    for t in reversed(range(T)):
-        dx[:, t], dh_next, dc_next, dW_xh_t, dW_hh_t, db_t = lstm_step_backward(
-            dh[:, t] + dh_next, dc_next, caches[t])
-        dW_xh += dW_xh_t
-        dW_hh += dW_hh_t
-        db += db_t
-    return np.stack(hs, axis=1), c_t, (dx, dh_next, dW_xh, dW_hh, db), dc_next
+    """Forward and full BPTT through the readable step loop: (h, c_T, grads, dc0)."""
+    h, c_T, caches = lstm_forward_by_steps(p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b"], p["c0"])
+    *grads, dc0 = lstm_backward_by_steps(dh, caches)
+    return h, c_T, tuple(grads), dc0
 
 
 def torch_lstm(p, dh):

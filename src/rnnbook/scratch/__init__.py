@@ -12,6 +12,8 @@ Recurrent cells (``rnn``, ``lstm``, ``gru``):
     lstm_step_forward / lstm_step_backward    one LSTM step, line by line from the equations
     lstm_forward / lstm_backward              a whole sequence, reorganised for speed
     lstm_final_state                          (h_T, c_T) from an lstm_forward cache
+    lstm_forward_by_steps / lstm_backward_by_steps
+                                              the readable step loop: the fast path's reference
     gru_step_forward / gru_step_backward      one GRU step (torch.nn.GRU's variant)
     gru_forward / gru_backward                a whole sequence, full BPTT
 
@@ -47,8 +49,10 @@ from rnnbook.scratch.layers import (
 )
 from rnnbook.scratch.lstm import (
     lstm_backward,
+    lstm_backward_by_steps,
     lstm_final_state,
     lstm_forward,
+    lstm_forward_by_steps,
     lstm_step_backward,
     lstm_step_forward,
 )
@@ -70,8 +74,10 @@ __all__ = [
     "gru_step_forward",
     "gru_tbptt",
     "lstm_backward",
+    "lstm_backward_by_steps",
     "lstm_final_state",
     "lstm_forward",
+    "lstm_forward_by_steps",
     "lstm_step_backward",
     "lstm_step_forward",
     "lstm_tbptt",

@@ -110,6 +110,45 @@ def lstm_step_backward(dh_next, dc_next, cache):
     return dx, dh_prev, dc_prev, dW_xh, dW_hh, db
 
 
+def lstm_forward_by_steps(x, h0, W_xh, W_hh, b, c0=None):
+    """The readable reference for :func:`lstm_forward`: the step function applied ``T`` times.
+
+    Args:
+        x: (N, T, D) inputs.  h0: (N, H) and c0: (N, H) initial states (c0 zero if omitted).
+        W_xh: (4H, D), W_hh: (4H, H), b: (4H,) parameters, gates stacked (i, f, g, o).
+
+    Returns:
+        h: (N, T, H) hidden states; c_T: (N, H) final cell state; caches: the T step caches.
+    """
+    c_t = np.zeros_like(h0) if c0 is None else c0
+    h_t, caches, hs = h0, [], []
+    for t in range(x.shape[1]):
+        h_t, c_t, cache = lstm_step_forward(x[:, t], h_t, c_t, W_xh, W_hh, b, check=t == 0)
+        caches.append(cache)
+        hs.append(h_t)
+    return np.stack(hs, axis=1), c_t, caches
+
+
+def lstm_backward_by_steps(dh, caches):
+    """Full BPTT through :func:`lstm_forward_by_steps` with the step backward, newest step first.
+
+    Args:
+        dh: (N, T, H) gradient of the loss with respect to every hidden state.
+        caches: from :func:`lstm_forward_by_steps`.
+
+    Returns:
+        dx (N, T, D), dh0 (N, H), dW_xh (4H, D), dW_hh (4H, H), db (4H,), dc0 (N, H).
+    """
+    dx = [None] * len(caches)
+    dW_xh = dW_hh = db = 0.0
+    dh_next = dc_next = np.zeros_like(dh[:, 0])
+    for t in reversed(range(len(caches))):
+        dx[t], dh_next, dc_next, dW_xh_t, dW_hh_t, db_t = lstm_step_backward(
+            dh[:, t] + dh_next, dc_next, caches[t])
+        dW_xh, dW_hh, db = dW_xh + dW_xh_t, dW_hh + dW_hh_t, db + db_t
+    return np.stack(dx, axis=1), dh_next, dW_xh, dW_hh, db, dc_next
+
+
 # ---------------------------------------------------------------------------------------------
 # A whole sequence, organised for speed
 # ---------------------------------------------------------------------------------------------
