@@ -104,3 +104,33 @@ def plot_heatmap(ax, matrix, xlabel, ylabel, title=None, colorbar_label=None, **
         colorbar.set_label(colorbar_label)
     label_axes(ax, xlabel, ylabel, title)
     return image
+
+
+def plot_history(ax, history, log=False, title=None):
+    """Draw a :class:`rnnbook.training.History`: training and held-out loss against the step.
+
+    The held-out curve is drawn when it was measured, with the best evaluation marked.
+
+    Args:
+        ax: a matplotlib Axes.
+        history: the History that ``rnnbook.training.fit`` returned.
+        log: use a logarithmic y axis.
+
+    Returns:
+        ``ax``.
+    """
+    if not len(history):
+        raise ValueError("history: expected at least one evaluation, got an empty History")
+    steps = np.asarray(history.steps)
+    series = {"train": (steps, np.asarray(history.train_loss, dtype=float))}
+    valid = np.asarray(history.valid_loss, dtype=float)
+    if np.isfinite(valid).any():
+        series["held out"] = (steps, valid)
+    plot_series(ax, series, "training step", "loss", title)
+    if history.best_step is not None:
+        ax.plot([history.best_step], [history.best_valid], "o", color=PALETTE[1],
+                label="best held out")
+        ax.legend()
+    if log:
+        ax.set_yscale("log")
+    return ax
