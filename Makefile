@@ -4,6 +4,8 @@
 #   make notebooks  re-execute every notebook in place, in a fresh kernel (for authors)
 #   make lab        open JupyterLab on the book
 #   make course     write an nbgrader course directory to $(COURSE_DIR)
+#                   (PRIVATE=dir merges private tests; COURSE_ID=..., COURSE_OPTS="--due ...")
+#   make student    a student's light install (notebooks' runtime and JupyterLab, no book tools)
 #   make bench      run the benchmarks and print their tables
 #   make clean      remove the build outputs (keeps .venv; `make distclean` removes it too)
 
@@ -14,11 +16,22 @@ PY := $(BIN)/python
 # The stamp records a successful install; it is rebuilt only when the dependency files change.
 STAMP := $(VENV)/.installed
 COURSE_DIR ?= _build/course
+PRIVATE ?=
+COURSE_ID ?=
+COURSE_OPTS ?=
+COURSE_ARGS := $(if $(PRIVATE),--private $(PRIVATE)) $(if $(COURSE_ID),--course-id $(COURSE_ID)) $(COURSE_OPTS)
+# An extra package index for pip, e.g. the CPU-only torch wheels on Linux:
+#   make student TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# (pip's own PIP_INDEX_URL / PIP_EXTRA_INDEX_URL environment variables pass through as well).
+# Empty by default, so CI installs exactly as before.
+TORCH_INDEX ?=
+PIP_INDEX_ARGS := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+STUDENT_STAMP := $(VENV)/.installed-student
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test test-unit test-notebooks test-site test-grading notebooks lab course bench lint clean distclean
+.PHONY: book test test-unit test-notebooks test-site test-grading notebooks lab course student bench lint clean distclean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -31,7 +44,7 @@ $(STAMP): pyproject.toml constraints.txt
 	  echo "error: could not create $(VENV): is the venv module installed (python3.11-venv)?"; exit 1; }
 	@echo "Installing the book's dependencies into $(VENV) (pinned in constraints.txt)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' || { \
+	@$(PY) -m pip install --quiet $(PIP_INDEX_ARGS) -c constraints.txt -e '.[dev]' || { \
 	  echo "error: installing the dependencies failed (see pip's message above)."; \
 	  echo "       Check your network or proxy, then run 'make' again; 'make distclean' starts afresh."; exit 1; }
 	touch $@
@@ -63,7 +76,21 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab
 
 course: $(STAMP)
-	$(PY) -m rnnbook.course $(COURSE_DIR)
+	$(PY) -m rnnbook.course $(COURSE_DIR) $(COURSE_ARGS)
+
+# A student's install: the notebooks' runtime (numpy, torch, matplotlib, ...) and JupyterLab.
+student: $(STUDENT_STAMP)
+	@echo "Ready: run '$(BIN)/jupyter lab' and open chapters/ (see book/setup.md)."
+
+$(STUDENT_STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: '$(PYTHON)' was not found: install Python 3.11 or run 'make student PYTHON=/path/to/python3.11'."; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	  echo "error: could not create $(VENV): is the venv module installed (python3.11-venv)?"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet $(PIP_INDEX_ARGS) -c constraints.txt -e '.[student]' || { \
+	  echo "error: installing the student dependencies failed (see pip's message above)."; exit 1; }
+	touch $@
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

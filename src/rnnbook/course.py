@@ -1,12 +1,25 @@
 """Write a ready nbgrader course directory from the book's chapter exercises.
 
-    python -m rnnbook.course [DIR] [--timeout SECONDS] [--chapters DIR]
+    python -m rnnbook.course [DIR] [--course-id ID] [--exchange DIR] [--timeout SECONDS]
+                             [--private DIR] [--due CHAPTER=DATE ...] [--late-penalty FRACTION]
+                             [--roster CSV] [--book-url URL] [--chapters DIR]
 
-DIR (default ``_build/course``) receives ``nbgrader_config.py``, the instructor copies
-``source/<chapter>/exercises.ipynb`` of every ``chapters/<chapter>/exercises.ipynb``, the student
-copies in ``release/<chapter>/`` (made by ``nbgrader generate_assignment``) and the gradebook.
-Running it again regenerates ``source/``, ``release/`` and the configuration and keeps the
-gradebook and any submissions.
+DIR (default ``_build/course``) receives:
+
+- ``course.toml``: the course's settings (course id, exchange root, timeout, private folder, due
+  dates, late penalty). It is written once, from the options of the first build, and never
+  overwritten: edit it, and every later build uses it. An option given on a later build
+  overrides the file for that build only.
+- ``nbgrader_config.py`` (regenerated on every build from ``course.toml``) which finally loads
+  ``nbgrader_config_local.py`` when that file exists: put any other nbgrader setting there.
+- ``student_nbgrader_config.py``: what each student's nbgrader needs (the exchange root), to copy
+  to the students' configuration (e.g. ``/etc/jupyter/nbgrader_config.py`` on a hub).
+- the instructor copies ``source/<chapter>/exercises.ipynb``, with the private tests merged in,
+  and the student copies ``release/<chapter>/`` (made by ``nbgrader generate_assignment``), both
+  with the book's MyST markup rewritten to plain Markdown.
+
+Running it again regenerates ``source/``, ``release/`` and ``nbgrader_config.py`` and keeps
+``course.toml``, ``nbgrader_config_local.py``, the gradebook and any submissions.
 
 The configuration plugs :class:`ResilientExecute` into ``nbgrader autograde``: a cell that loops
 forever, leaves its kernel unresponsive or kills it costs that cell, not the whole submission.
@@ -14,11 +27,15 @@ forever, leaves its kernel unresponsive or kills it costs that cell, not the who
 
 import argparse
 import copy
+import dataclasses
+import datetime
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from queue import Empty
 from time import monotonic
 
@@ -28,33 +45,50 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
+from rnnbook.course_markup import rewrite_notebook
+
 COURSE_ID = "rnnbook"
 NOTEBOOK = "exercises.ipynb"
 DEFAULT_DIR = "_build/course"
 DEFAULT_TIMEOUT = 30
-CHAPTERS = pathlib.Path(__file__).resolve().parents[2] / "chapters"
+PACKAGE_ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHAPTERS = PACKAGE_ROOT / "chapters"
+SETTINGS_FILE = "course.toml"
+LOCAL_CONFIG = "nbgrader_config_local.py"
+STUDENT_CONFIG = "student_nbgrader_config.py"
 MARKER = "# Written by rnnbook.course"
+COURSE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # stderr that costs no points when a test cell prints it: Python warnings and matplotlib's
 # one-off font cache notice. Errors are reported as error outputs and are never ignored.
 HARMLESS_STDERR = r"(?m)^.*:\d+: \w*Warning: |^Matplotlib is building the font cache"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
-CONFIG = '''{marker}: `python -m rnnbook.course` rewrites this file.
-# Change the options there (--help) rather than here; see the book's page "For instructors".
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+CONFIG = '''{marker}: `python -m rnnbook.course` rewrites this file on every build.
+# Change the course's settings in course.toml next to it, and put any other nbgrader setting in
+# {local} (never written by the builder); see the book's page "For instructors".
+import warnings
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades,
+    IgnorePattern, LimitOutput, OverwriteKernelspec, SaveAutoGrades)
+from sqlalchemy.exc import SAWarning
 
 from rnnbook.course import ResilientExecute
+from rnnbook.grades import ExerciseSummary, QuietOverwriteCells
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.course_id = "{course_id}"
-
+{exchange}
 # Release: a solution region becomes this stub; test code between BEGIN/END HIDDEN TESTS is removed.
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 
-# Autograde: locked test cells are restored from the gradebook, deleted ones are put back.
+# Autograde: locked test cells are restored from the gradebook, deleted ones are put back. The
+# restored hidden tests are logged at debug level only; a test cell a student edited is a warning.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, QuietOverwriteCells, CheckCellMetadata]
 
 # A cell that runs longer than this many seconds is interrupted and counts as an error.
 c.Execute.timeout = {timeout}
@@ -73,9 +107,124 @@ c.LimitOutput.max_traceback = 100
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"{harmless}"
 
-# On a shared JupyterHub, `nbgrader release_assignment` and `collect` use an exchange folder:
-# c.Exchange.root = "/srv/nbgrader/exchange"
+# Late work: {late_comment}
+{late}
+# Feedback pages start with a table naming each exercise and the points it earned.
+c.GenerateFeedback.preprocessors = [GetGrades, ExerciseSummary, CSSHTMLHeaderPreprocessor]
+
+# nbgrader 0.9 makes SQLAlchemy warn "Object of type <SubmittedAssignment> not in session" on
+# every autograde (a known, harmless quirk of its gradebook code); only that message is silenced.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\\w+> not in session",
+                        category=SAWarning)
+
+# Your own settings, kept across rebuilds:
+load_subconfig("{local}")  # noqa: F821
 '''
+
+STUDENT_CONFIG_TEXT = '''{marker} for course "{course_id}".
+# Each student's nbgrader reads this: on a JupyterHub, copy it to /etc/jupyter/nbgrader_config.py
+# (or the "nbgrader" section of each student's ~/.jupyter/nbgrader_config.py).
+c = get_config()  # noqa: F821
+{exchange}
+# With several courses on one hub, leave course_id unset: the Assignments tab lists every course
+# the student is enrolled in, and the command line takes --course {course_id}.
+# c.CourseDirectory.course_id = "{course_id}"
+'''
+
+SETTINGS_TEXT = '''# Settings of the nbgrader course in this folder, read by
+# `python -m rnnbook.course` (`make course`) on every build. The builder wrote this file
+# once and never overwrites it; a command-line option overrides a value for one build only.
+
+# A name unique on the hub (two sections: two ids, e.g. "rnn-fall-a" and "rnn-fall-b").
+course_id = {course_id}
+# The exchange folder shared by instructors and students on one machine or hub ("": none).
+exchange_root = {exchange_root}
+# Seconds one cell may run while autograding.
+timeout = {timeout}
+# A folder with private tests or variants, merged into source/ at build time ("": none).
+private = {private}
+# Fraction of the score taken off per started day after the due date (0: no penalty).
+late_penalty_per_day = {late_penalty_per_day}
+# The book's web address, for links in the students' copies ("": page names only).
+book_url = {book_url}
+
+# Due dates, one per assignment, in UTC, e.g. "01_background" = "2026-10-05 23:59:00"
+[due]
+{due}
+'''
+
+
+@dataclasses.dataclass
+class Settings:
+    """The course's settings, from course.toml and the command line."""
+    course_id: str = COURSE_ID
+    exchange_root: str = ""
+    timeout: int = DEFAULT_TIMEOUT
+    private: str = ""
+    late_penalty_per_day: float = 0.0
+    book_url: str = ""
+    due: dict = dataclasses.field(default_factory=dict)
+
+    def check(self):
+        if not COURSE_ID_PATTERN.match(self.course_id):
+            raise CourseError(f"the course id must be letters, digits, '.', '_' or '-' (it names "
+                              f"folders of the exchange), got {self.course_id!r}.")
+        if int(self.timeout) < 1:
+            raise CourseError(f"the timeout must be at least 1 second, got {self.timeout}.")
+        if not 0 <= float(self.late_penalty_per_day) <= 1:
+            raise CourseError("the late penalty is a fraction of the score per day, between 0 "
+                              f"and 1; got {self.late_penalty_per_day}.")
+        for assignment, when in self.due.items():
+            parse_due(assignment, when)
+        return self
+
+
+def parse_due(assignment, when):
+    """``when`` ('YYYY-MM-DD HH:MM[:SS]', UTC) as a datetime; CourseError if it is not one."""
+    text = str(when).strip().removesuffix("UTC").strip()
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise CourseError(f"the due date of {assignment} should read like '2026-10-05 23:59' "
+                          f"(UTC); got {when!r}.") from None
+
+
+def _toml(value):
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def read_settings(course_dir):
+    """The settings stored in ``course_dir/course.toml`` (defaults where it is silent)."""
+    path = pathlib.Path(course_dir) / SETTINGS_FILE
+    if not path.is_file():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseError(f"{path} is not valid TOML: {exc}. Fix it or delete it (the next build "
+                          "writes a fresh one).") from exc
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise CourseError(f"{path} has unknown settings {unknown}; the known ones are "
+                          f"{sorted(known)}.")
+    return Settings(**data)
+
+
+def write_settings(course_dir, settings):
+    """Write course.toml, only if there is none yet; returns whether it was written."""
+    path = pathlib.Path(course_dir) / SETTINGS_FILE
+    if path.exists():
+        return False
+    due = "\n".join(f"{_toml(k)} = {_toml(str(v))}" for k, v in settings.due.items())
+    path.write_text(SETTINGS_TEXT.format(
+        course_id=_toml(settings.course_id), exchange_root=_toml(settings.exchange_root),
+        timeout=int(settings.timeout), private=_toml(settings.private),
+        late_penalty_per_day=float(settings.late_penalty_per_day),
+        book_url=_toml(settings.book_url), due=due), encoding="utf-8")
+    return True
 
 
 class CourseError(Exception):
@@ -161,6 +310,14 @@ def _add_error(cell, ename, evalue):
         "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
 
 
+def default_chapters():
+    """The clone's own ``chapters/`` when run from a clone of the book, else the package's."""
+    here = pathlib.Path.cwd()
+    if (here / "_toc.yml").is_file() and (here / "chapters").is_dir():
+        return here / "chapters"
+    return CHAPTERS
+
+
 def find_exercises(chapters=CHAPTERS):
     """``{chapter slug: path}`` for every ``<chapters>/<slug>/exercises.ipynb``, in order."""
     chapters = pathlib.Path(chapters)
@@ -172,7 +329,7 @@ def find_exercises(chapters=CHAPTERS):
 
 
 def exercise_points(notebook):
-    """``{test cell grade_id: points}`` of an exercises notebook (a path or a NotebookNode)."""
+    """``{grade cell grade_id: points}`` of an exercises notebook (a path or a NotebookNode)."""
     if not isinstance(notebook, nbformat.NotebookNode):
         notebook = nbformat.read(notebook, as_version=4)
     meta = [cell.metadata.get("nbgrader", {}) for cell in notebook.cells]
@@ -198,7 +355,11 @@ def nbgrader(course_dir, *args):
 
 
 def prepare(course_dir):
-    """Create ``course_dir`` or check it is ours, and clear what is regenerated."""
+    """Create ``course_dir`` or check it is ours, and clear what is regenerated.
+
+    Returns ``(course_dir, {assignment: points})`` of the source copies it removed, so that a
+    rebuild can say which assignments changed their points.
+    """
     course_dir = pathlib.Path(course_dir)
     try:
         course_dir.mkdir(parents=True, exist_ok=True)
@@ -213,65 +374,234 @@ def prepare(course_dir):
     if any(course_dir.iterdir()) and not ours:
         raise CourseError(f"{course_dir} is not empty and was not written by rnnbook.course; "
                           "choose a new or empty directory so that nothing of yours is replaced.")
+    old_points = {path.parent.name: exercise_points(path)
+                  for path in sorted((course_dir / "source").glob(f"*/{NOTEBOOK}"))}
     for generated in ("source", "release"):
         shutil.rmtree(course_dir / generated, ignore_errors=True)
-    return course_dir
+    return course_dir, old_points
 
 
-def write_config(course_dir, timeout=DEFAULT_TIMEOUT, max_lines=1000):
-    """Write ``nbgrader_config.py`` with a per-cell ``timeout`` in seconds."""
-    text = CONFIG.format(marker=MARKER, course_id=COURSE_ID, timeout=int(timeout),
-                         max_lines=int(max_lines), harmless=HARMLESS_STDERR)
-    (pathlib.Path(course_dir) / "nbgrader_config.py").write_text(text)
+def write_config(course_dir, timeout=DEFAULT_TIMEOUT, max_lines=1000, settings=None):
+    """Write ``nbgrader_config.py`` and ``student_nbgrader_config.py`` for ``settings``."""
+    settings = settings or Settings(timeout=timeout)
+    root = settings.exchange_root
+    exchange = (f'c.Exchange.root = {_toml(root)}' if root else
+                '# c.Exchange.root = "/srv/nbgrader/exchange"  (set exchange_root in course.toml)')
+    exchange = ("# The exchange folder of `release_assignment`, `collect`, `fetch_assignment` and "
+                f"`submit`:\n{exchange}\n")
+    fraction = float(settings.late_penalty_per_day)
+    if fraction:
+        late_comment = (f"{fraction:g} of the score is taken off per started day after the "
+                        "due date.")
+        late = ('c.AssignLatePenalties.plugin_class = "rnnbook.grades.PerDayPenalty"\n'
+                f"c.PerDayPenalty.fraction_per_day = {fraction!r}\n")
+    else:
+        late_comment = "no penalty (late_penalty_per_day = 0 in course.toml)."
+        late = ""
+    text = CONFIG.format(marker=MARKER, course_id=settings.course_id, exchange=exchange,
+                         timeout=int(settings.timeout), max_lines=int(max_lines),
+                         harmless=HARMLESS_STDERR, late_comment=late_comment, late=late,
+                         local=LOCAL_CONFIG)
+    course_dir = pathlib.Path(course_dir)
+    (course_dir / "nbgrader_config.py").write_text(text)
+    (course_dir / STUDENT_CONFIG).write_text(STUDENT_CONFIG_TEXT.format(
+        marker=MARKER, course_id=settings.course_id, exchange=exchange))
 
 
-def build_course(course_dir, exercises, timeout=DEFAULT_TIMEOUT):
-    """Write a course for ``exercises`` (``{assignment: notebook path}``) into ``course_dir``."""
+def private_parts(private, exercises):
+    """What a private folder adds: ``({assignment: notebook}, {assignment: {grade_id: code}})``.
+
+    ``<private>/<chapter>/exercises.ipynb`` replaces (or adds) a chapter's notebook;
+    ``<private>/<chapter>/<grade_id>.py`` holds hidden tests added to that test cell.
+    """
+    private = pathlib.Path(private).expanduser()
+    if not private.is_dir():
+        raise CourseError(f"the private folder {private} does not exist.")
+    notebooks, tests = {}, {}
+    for folder in sorted(p for p in private.iterdir() if p.is_dir()):
+        if (folder / NOTEBOOK).is_file():
+            notebooks[folder.name] = folder / NOTEBOOK
+        extra = {path.stem: path.read_text(encoding="utf-8")
+                 for path in sorted(folder.glob("*.py"))}
+        if extra:
+            if folder.name not in exercises and folder.name not in notebooks:
+                raise CourseError(f"{folder} holds private tests, but there is no chapter "
+                                  f"{folder.name!r} (chapters: {', '.join(exercises)}).")
+            tests[folder.name] = extra
+    return notebooks, tests
+
+
+def merge_private_tests(nb, extra, where):
+    """Add each ``{grade_id: code}`` of ``extra`` to that test cell as hidden tests (in place)."""
+    cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in nb.cells
+             if cell.metadata.get("nbgrader", {}).get("grade")}
+    for grade_id, code in extra.items():
+        cell = cells.get(grade_id)
+        if cell is None or cell.cell_type != "code":
+            raise CourseError(f"{where}/{grade_id}.py: the notebook has no test cell "
+                              f"{grade_id!r}; its test cells are {sorted(cells)}.")
+        code = code.strip("\n")
+        if BEGIN_HIDDEN in cell.source:
+            # At the start of the hidden region, so they run before a partial-credit total.
+            cell.source = re.sub(rf"^([ \t]*){re.escape(BEGIN_HIDDEN)}[ \t]*$",
+                                 lambda m, code=code: f"{m.group(0)}\n{code}", cell.source, count=1,
+                                 flags=re.M)
+        else:
+            cell.source = f"{cell.source.rstrip()}\n{BEGIN_HIDDEN}\n{code}\n{END_HIDDEN}"
+
+
+def build_course(course_dir, exercises, timeout=None, settings=None, root=None):
+    """Write a course for ``exercises`` (``{assignment: notebook path}``) into ``course_dir``.
+
+    Returns the course directory; :func:`build` also returns the notes for the terminal.
+    """
+    return build(course_dir, exercises, timeout=timeout, settings=settings, root=root)[0]
+
+
+def build(course_dir, exercises, timeout=None, settings=None, root=None):
+    """Build the course; returns ``(course_dir, notes)`` with notes for the terminal."""
     if not exercises:
         raise CourseError("there are no exercises to put into the course.")
-    if timeout < 1:
-        raise CourseError(f"the timeout must be at least 1 second, got {timeout}.")
-    course_dir = prepare(course_dir)
-    write_config(course_dir, timeout)
+    settings = copy.deepcopy(settings) if settings else Settings()
+    if timeout is not None:
+        settings.timeout = timeout
+    settings.check()
+    course_dir, old_points = prepare(course_dir)
+    notes = []
+    if write_settings(course_dir, settings):
+        notes.append(f"Wrote the course's settings to {course_dir / SETTINGS_FILE}; edit them "
+                     "there (later builds never overwrite that file).")
+    write_config(course_dir, settings=settings)
+    exercises = dict(exercises)
+    private_tests = {}
+    if settings.private:
+        private_notebooks, private_tests = private_parts(settings.private, exercises)
+        exercises.update(private_notebooks)
+        exercises = dict(sorted(exercises.items()))
+        notes.append(f"Merged private material from {settings.private}: "
+                     f"{len(private_notebooks)} notebooks, "
+                     f"{sum(map(len, private_tests.values()))} test cells with private tests.")
+    unknown = sorted(set(settings.due) - set(exercises))
+    if unknown:
+        raise CourseError(f"due dates for unknown assignments {unknown}; the assignments are "
+                          f"{', '.join(exercises)}.")
+    root = pathlib.Path(root) if root else PACKAGE_ROOT
     for assignment, notebook in exercises.items():
         target = course_dir / "source" / assignment / NOTEBOOK
         target.parent.mkdir(parents=True)
-        shutil.copyfile(notebook, target)
+        nb = nbformat.read(notebook, as_version=4)
+        if assignment in private_tests:
+            merge_private_tests(nb, private_tests[assignment],
+                                pathlib.Path(settings.private) / assignment)
+        rewrite_notebook(nb, assignment, root=root, book_url=settings.book_url or None)
+        nbformat.write(nb, target)
         nbgrader(course_dir, "generate_assignment", assignment, "--force")
-    return course_dir
+        if assignment in settings.due:
+            due = parse_due(assignment, settings.due[assignment])
+            nbgrader(course_dir, "db", "assignment", "add", assignment,
+                     f"--duedate={due.isoformat(sep=' ')} UTC")
+    notes += regrade_notes(course_dir, old_points, exercises)
+    return course_dir, notes
 
 
-def summary(course_dir, exercises):
+def regrade_notes(course_dir, old_points, exercises):
+    """Name the graded assignments whose points changed in this rebuild."""
+    notes = []
+    for assignment in exercises:
+        new = exercise_points(course_dir / "source" / assignment / NOTEBOOK)
+        old = old_points.get(assignment)
+        graded = any((course_dir / "autograded").glob(f"*/{assignment}"))
+        if old is not None and old != new and graded:
+            notes.append(f"The points of {assignment} changed ({sum(old.values()):g} -> "
+                         f"{sum(new.values()):g}) and it has graded submissions: regrade them "
+                         f"with `nbgrader autograde {assignment} --force`.")
+    return notes
+
+
+def summary(course_dir, exercises, settings=None, chapters=None, notes=()):
     """What was written and what to do next, for the terminal."""
-    lines = [f"Wrote the nbgrader course '{COURSE_ID}' to {course_dir}:"]
-    for assignment, notebook in exercises.items():
-        points = exercise_points(notebook)
-        lines.append(f"  {assignment:<24} {len(points)} exercises, {sum(points.values()):g} points"
-                     f"  -> release/{assignment}/{NOTEBOOK}")
+    settings = settings or Settings()
+    lines = []
+    if chapters is not None:
+        lines.append(f"Exercises from {pathlib.Path(chapters).resolve()}")
+    lines.append(f"Wrote the nbgrader course '{settings.course_id}' to {course_dir}:")
+    for assignment in sorted(p.name for p in (pathlib.Path(course_dir) / "source").iterdir()):
+        points = exercise_points(pathlib.Path(course_dir) / "source" / assignment / NOTEBOOK)
+        due = f", due {settings.due[assignment]}" if assignment in settings.due else ""
+        lines.append(f"  {assignment:<24} {len(points)} graded cells, "
+                     f"{sum(points.values()):g} points{due}  -> release/{assignment}/{NOTEBOOK}")
+    lines += list(notes)
     lines.append(f"Next: cd {course_dir} and follow the book's page 'For instructors' "
-                 "(release, collect, `nbgrader autograde ASSIGNMENT`, `nbgrader export`).")
+                 "(release, collect, `nbgrader autograde ASSIGNMENT`, `nbgrader export`). "
+                 "nbgrader skips a submission it has graded: to regrade one, add --force, e.g. "
+                 "`nbgrader autograde ASSIGNMENT --student ID --force`.")
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
+def _due_option(text):
+    assignment, sep, when = text.partition("=")
+    if not sep or not assignment:
+        raise argparse.ArgumentTypeError(f"expected CHAPTER=DATE, got {text!r}")
+    return assignment.strip(), when.strip()
+
+
+def parser():
+    p = argparse.ArgumentParser(
         prog="python -m rnnbook.course",
         description="Write an nbgrader course directory with every chapter's exercises: the "
-                    "instructor copies in source/, the student copies in release/.")
-    parser.add_argument("course_dir", nargs="?", default=DEFAULT_DIR, metavar="DIR",
-                        help=f"the course directory to write (default: {DEFAULT_DIR})")
-    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help="seconds one cell may run during autograding before it is "
-                             f"interrupted and counted as failed (default: {DEFAULT_TIMEOUT})")
-    parser.add_argument("--chapters", default=str(CHAPTERS), metavar="DIR",
-                        help="the folder holding <chapter>/exercises.ipynb (default: the book's)")
-    args = parser.parse_args(argv)
+                    "instructor copies in source/, the student copies in release/. Settings "
+                    f"are kept in DIR/{SETTINGS_FILE}; an option overrides it for one build.")
+    p.add_argument("course_dir", nargs="?", default=DEFAULT_DIR, metavar="DIR",
+                   help=f"the course directory to write (default: {DEFAULT_DIR})")
+    p.add_argument("--course-id", metavar="ID",
+                   help=f"the course's name, unique on the hub (default: {COURSE_ID})")
+    p.add_argument("--exchange", metavar="DIR", dest="exchange_root",
+                   help="the exchange folder shared with the students (default: none)")
+    p.add_argument("--timeout", type=int, metavar="SECONDS",
+                   help="seconds one cell may run during autograding before it is "
+                        f"interrupted and counted as failed (default: {DEFAULT_TIMEOUT})")
+    p.add_argument("--private", metavar="DIR",
+                   help="a folder with private tests (<chapter>/<grade_id>.py) or notebooks "
+                        "(<chapter>/exercises.ipynb), merged into source/ only")
+    p.add_argument("--due", type=_due_option, action="append", metavar="CHAPTER=DATE",
+                   help="a due date in UTC, e.g. 01_background='2026-10-05 23:59' (repeatable)")
+    p.add_argument("--late-penalty", type=float, metavar="FRACTION",
+                   dest="late_penalty_per_day",
+                   help="fraction of the score taken off per started day late (default: 0)")
+    p.add_argument("--roster", metavar="CSV",
+                   help="import students from a CSV file (columns id, first_name, last_name, "
+                        "email) with `nbgrader db student import`")
+    p.add_argument("--book-url", metavar="URL",
+                   help="the book's web address, so the students' copies link to its pages")
+    p.add_argument("--chapters", metavar="DIR",
+                   help="the folder holding <chapter>/exercises.ipynb (default: ./chapters in a "
+                        "clone of the book, else the installed book's)")
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     try:
-        exercises = find_exercises(args.chapters)
-        course_dir = build_course(args.course_dir, exercises, args.timeout)
+        course_dir = pathlib.Path(args.course_dir)
+        settings = read_settings(course_dir)
+        for field in ("course_id", "exchange_root", "timeout", "private",
+                      "late_penalty_per_day", "book_url"):
+            value = getattr(args, field)
+            if value is not None:
+                setattr(settings, field, value)
+        if args.due:
+            settings.due = {**settings.due, **dict(args.due)}
+        chapters = pathlib.Path(args.chapters) if args.chapters else default_chapters()
+        exercises = find_exercises(chapters)
+        course_dir, notes = build(course_dir, exercises, settings=settings,
+                                  root=chapters.resolve().parent)
+        if args.roster:
+            nbgrader(course_dir, "db", "student", "import", str(pathlib.Path(args.roster)
+                                                                 .resolve()))
+            notes.append(f"Imported the students of {args.roster}.")
     except CourseError as exc:
         sys.exit(f"error: {exc}")
-    print(summary(course_dir, exercises))
+    print(summary(course_dir, exercises, settings, chapters, notes))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ r"""Diagrams of recurrent networks drawn with matplotlib: boxes for values, arro
     draw_folded_rnn(ax)                        the same network as one cell with a loop on h
     draw_io_pattern(ax, pattern)               one of IO_PATTERNS (one-to-many, many-to-one, ...)
     draw_io_patterns(axes=None)                all four patterns, on a 2 x 2 grid by default
+    draw_bptt_graph(ax, T=3)                   the unrolled graph with the gradient's paths back
+    draw_lstm_cell(ax, forget_gate=True, ...)  one LSTM cell: gates, cell-state line, peepholes
 
 Each ``draw_*`` function draws on the Axes it is given, turns its axis lines off, and returns a
 dict that counts what it drew (``inputs``, ``states``, ``outputs``, ``arrows``, ...), which the
@@ -22,8 +24,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from rnnbook.plotting import PALETTE
 
-__all__ = ["IO_PATTERNS", "draw_folded_rnn", "draw_io_pattern", "draw_io_patterns",
-           "draw_rnn_graph", "draw_unrolled_rnn"]
+__all__ = ["IO_PATTERNS", "draw_bptt_graph", "draw_folded_rnn", "draw_io_pattern",
+           "draw_io_patterns", "draw_lstm_cell", "draw_rnn_graph", "draw_unrolled_rnn"]
 
 COLORS = {"input": PALETTE[0], "state": PALETTE[1], "output": PALETTE[2], "loss": PALETTE[3]}
 _W, _H = 0.72, 0.46          # box width and height, in data units
@@ -266,3 +268,175 @@ def draw_io_patterns(axes=None):
     counts = {pattern: draw_io_pattern(ax, pattern) for ax, pattern in
               zip(flat, IO_PATTERNS, strict=True)}
     return flat[0].figure, counts
+
+
+# ---------------------------------------------------------------------------------------------
+# The LSTM cell (Chapter 5)
+# ---------------------------------------------------------------------------------------------
+
+
+def _op(ax, x, y, text):
+    """A pointwise operation (product, sum, tanh) drawn as a small circle."""
+    from matplotlib.patches import Circle
+
+    ax.add_patch(Circle((x, y), 0.24, facecolor="white", edgecolor="0.25", linewidth=1.2,
+                        zorder=3))
+    ax.text(x, y, text, ha="center", va="center", fontsize=7 if text == "tanh" else 11, zorder=4)
+
+
+def draw_lstm_cell(ax, forget_gate=True, peepholes=False, title=None):
+    r"""Draw one LSTM cell: the cell-state line on top, the four gates below it.
+
+    The cell state runs left to right along the top, ``c_{t-1} -> (x f_t) -> (+) -> c_t``: the
+    only operations on it are a product with the forget gate and the addition of ``i_t * g_t``.
+    Below, the gates read ``[h_{t-1}, x_t]``; on the right ``h_t = o_t * tanh(c_t)``. Gates are
+    boxes (sigmoid gates in the state colour, the tanh candidate in the input colour),
+    pointwise operations are circles.
+
+    Args:
+        ax: a matplotlib Axes (axis lines turned off, equal aspect).
+        forget_gate: draw the forget gate ``f_t``. False draws the cell of Hochreiter and
+            Schmidhuber (1997), whose cell state is carried on unchanged (``c_{t-1} + i_t g_t``).
+        peepholes: draw the peephole connections of Gers and Schmidhuber (2000), dashed, from the
+            cell state into the gates (``torch.nn.LSTM`` has none).
+        title: optional title.
+
+    Returns:
+        dict with the counts ``gates`` (sigmoid and tanh boxes), ``pointwise`` (circles),
+        ``states`` (the state boxes ``c_{t-1}``, ``h_{t-1}``, ``x_t``, ``c_t``, ``h_t``),
+        ``arrows`` (solid) and ``peepholes`` (dashed arrows).
+
+    Raises:
+        ValueError: if ``forget_gate`` or ``peepholes`` is not a bool.
+    """
+    for name, value in (("forget_gate", forget_gate), ("peepholes", peepholes)):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: expected True or False, got {value!r}")
+    counts = {"gates": 0, "pointwise": 0, "states": 0, "arrows": 0, "peepholes": 0}
+    y_c, y_mid, y_gate, y_in = 3.2, 2.15, 1.1, -0.2
+    x_f, x_i, x_g, x_o, x_out = 1.6, 2.7, 3.7, 4.9, 5.9
+
+    def arrow(start, end, **style):
+        _arrow(ax, start, end, **style)
+        counts["arrows"] += 1
+
+    def state(x, y, text, kind):
+        _box(ax, x, y, text, kind)
+        counts["states"] += 1
+
+    def gate(x, text, label, kind="state"):
+        _box(ax, x, y_gate, text, kind)
+        ax.text(x + 0.42, y_gate - 0.38, label, ha="left", va="center", fontsize=9)
+        counts["gates"] += 1
+
+    def op(x, y, text):
+        _op(ax, x, y, text)
+        counts["pointwise"] += 1
+
+    # the inputs of every gate: [h_{t-1}, x_t] on a bus along the bottom
+    state(0.0, y_in + 0.65, "$h_{t-1}$", "state")
+    state(0.0, y_in - 0.2, "$x_t$", "input")
+    bus_y = y_in + 0.2
+    ax.plot([_W / 2, x_o], [bus_y, bus_y], color="0.25", linewidth=1.2)
+    ax.plot([_W / 2, _W / 2 + 0.12], [y_in + 0.65, bus_y], color="0.25", linewidth=1.2)
+    ax.plot([_W / 2, _W / 2 + 0.12], [y_in - 0.2, bus_y], color="0.25", linewidth=1.2)
+    gates = [(x_i, r"$\sigma$", "$i_t$", "state"), (x_g, r"$\tanh$", "$g_t$", "input"),
+             (x_o, r"$\sigma$", "$o_t$", "state")]
+    if forget_gate:
+        gates.insert(0, (x_f, r"$\sigma$", "$f_t$", "state"))
+    for x, text, label, kind in gates:
+        gate(x, text, label, kind)
+        arrow((x, bus_y), (x, y_gate - _H / 2))
+
+    # the cell-state line: c_{t-1} -> (x f) -> (+) -> c_t
+    state(0.0, y_c, "$c_{t-1}$", "output")
+    x_plus = (x_i + x_g) / 2 + 0.5
+    if forget_gate:
+        op(x_f, y_c, r"$\times$")
+        arrow((_W / 2, y_c), (x_f - 0.24, y_c))
+        arrow((x_f, y_gate + _H / 2), (x_f, y_c - 0.24))
+        arrow((x_f + 0.24, y_c), (x_plus - 0.24, y_c))
+    else:
+        arrow((_W / 2, y_c), (x_plus - 0.24, y_c))
+    op(x_plus, y_c, "+")
+    # i * g joins the cell state
+    x_ig = (x_i + x_g) / 2
+    op(x_ig, y_mid, r"$\times$")
+    arrow((x_i, y_gate + _H / 2), (x_ig - 0.17, y_mid - 0.17))
+    arrow((x_g, y_gate + _H / 2), (x_ig + 0.17, y_mid - 0.17))
+    arrow((x_ig + 0.17, y_mid + 0.17), (x_plus - 0.17, y_c - 0.17))
+    x_c = x_out + 1.3
+    arrow((x_plus + 0.24, y_c), (x_c - _W / 2, y_c))
+    state(x_c, y_c, "$c_t$", "output")
+    # h_t = o_t * tanh(c_t)
+    op(x_out, y_mid, "tanh")
+    arrow((x_out, y_c), (x_out, y_mid + 0.24))
+    op(x_out, y_gate, r"$\times$")
+    arrow((x_out, y_mid - 0.24), (x_out, y_gate + 0.24))
+    arrow((x_o + _W / 2, y_gate), (x_out - 0.24, y_gate))
+    state(x_c, y_gate, "$h_t$", "state")
+    arrow((x_out + 0.24, y_gate), (x_c - _W / 2, y_gate))
+
+    if peepholes:
+        targets = ([x_f] if forget_gate else []) + [x_i, x_o]
+        # i and f read c_{t-1} (before the forget gate acts on it), o reads c_t
+        sources = {x_f: (x_f - 0.3, y_c), x_i: (x_f - 0.55, y_c), x_o: (x_out - 0.3, y_c)}
+        if not forget_gate:
+            sources[x_i] = (x_plus - 0.5, y_c)
+        for x in targets:
+            source = sources[x]
+            _arrow(ax, source, (x - 0.25, y_gate + _H / 2), linestyle=(0, (3, 2)),
+                   connectionstyle="arc3,rad=0.25")
+            counts["peepholes"] += 1
+    _finish(ax, -_W / 2 - 0.15, x_c + _W / 2 + 0.15, y_in - 0.2 - _H / 2 - 0.15,
+            y_c + _H / 2 + 0.15, title)
+    return counts
+
+
+def draw_bptt_graph(ax, T=3, title=None):
+    r"""The unrolled RNN with its per-step losses and the paths the gradient takes backwards.
+
+    The forward graph is that of :func:`draw_unrolled_rnn` with ``losses=True`` (solid arrows).
+    Dashed arrows, in the loss colour, run the other way: from each loss ``l_t`` down through
+    ``y^_t`` into ``h_t`` (the direct path, ``W_hy^T (y^_t - y_t)``) and from ``h_{t+1}`` back
+    into ``h_t`` (the recurrent path, ``W_hh^T delta_{t+1}``), ending in ``h_0``. So every
+    ``h_t`` with ``t < T`` receives two gradients, and ``h_T`` only the direct one.
+
+    Args:
+        ax: a matplotlib Axes.
+        T: number of time steps to draw (a positive integer).
+        title: optional title.
+
+    Returns:
+        the counts of :func:`draw_rnn_graph`, plus ``direct`` (dashed arrows from a loss into its
+        state, ``T``) and ``recurrent`` (dashed arrows from one state into the previous, ``T``,
+        the last into ``h_0``).
+
+    Raises:
+        ValueError: if ``T`` is not a positive integer.
+    """
+    from matplotlib.lines import Line2D
+
+    if not isinstance(T, numbers.Integral) or isinstance(T, bool) or T < 1:
+        raise ValueError(f"T: expected a positive integer (number of steps), got {T!r}")
+    T = int(T)
+    counts = draw_rnn_graph(ax, (True,) * T, (True,) * T, weight_labels=True, losses=True,
+                            title=title)
+    def back(start, end):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12,
+                                     color=COLORS["loss"], linewidth=1.3, shrinkA=0, shrinkB=0,
+                                     linestyle=(0, (3, 2))))
+
+    y_h, y_out, y_loss = _ROW["state"], _ROW["output"], _ROW["loss"]
+    dx, dy = 0.24, 0.14
+    for t in range(1, T + 1):
+        x = t * _DX
+        back((x + dx, y_loss - _H / 2), (x + dx, y_out + _H / 2))
+        back((x + dx, y_out - _H / 2), (x + dx, y_h + _H / 2))
+        back((x - _W / 2, y_h - dy), (x - _DX + _W / 2, y_h - dy))
+    counts["direct"] = T
+    counts["recurrent"] = T
+    handles = [Line2D([], [], color="0.25", label="forward"),
+               Line2D([], [], color=COLORS["loss"], linestyle=(0, (3, 2)), label="gradient")]
+    ax.legend(handles=handles, loc="upper left", fontsize=9)
+    return counts

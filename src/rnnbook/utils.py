@@ -15,7 +15,9 @@ DEFAULT_THREADS = 1
 def seed_everything(seed=DEFAULT_SEED, threads=DEFAULT_THREADS):
     """Make a notebook repeatable: seed Python, NumPy and torch and fix torch's thread count.
 
-    One thread by default, so that float32 reductions add up in the same order on every machine.
+    One thread by default, so that a re-run on the same machine repeats exactly and other machines
+    agree to the digits the book prints (CPUs with other instruction sets may dispatch other
+    kernels, so the last bits of float32 results can still differ between machines).
 
     Args:
         seed: non-negative integer.

@@ -27,7 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURE = pathlib.Path(__file__).with_name("fixtures") / NOTEBOOK
 # The per-cell timeout of a test course is short, for the loop cases, but well above the slowest
 # cell of the notebook as stored (its execution timestamps); RNNBOOK_GRADING_TIMEOUT overrides it.
-MIN_TIMEOUT, SLOWDOWN = 10, 3
+MIN_TIMEOUT, SLOWDOWN = 20, 3
 MAX_LINES = 1000  # the course's LimitOutput.max_lines
 
 SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION[ \t]*$",

@@ -116,3 +116,13 @@ def test_the_released_copy_keeps_every_exercise_locked(graded):
 
 def test_one_submission_is_graded_in_reasonable_time(graded):
     assert graded.seconds_one < 120
+
+
+def test_the_released_copy_is_plain_markdown(graded):
+    text = "\n".join(cell.source for cell in graded.released().cells
+                     if cell.cell_type == "markdown")
+    for raw in (":::", "{exercise}", ":label:", "{doc}", "{numref}", "{ref}"):
+        assert raw not in text, f"the student's copy shows raw MyST markup {raw!r}"
+    headings = [line for line in text.splitlines() if line.startswith("### Exercise ")]
+    source = "\n".join(cell.source for cell in nbformat.read(graded.notebook, as_version=4).cells)
+    assert len(headings) == source.count("{exercise}")

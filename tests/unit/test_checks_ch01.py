@@ -1,5 +1,8 @@
 """rnnbook.checks.ch01: each check accepts the reference answer and explains typical wrong ones."""
 
+import pathlib
+
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -178,6 +181,11 @@ def _shuffled(series, p, split):
     return X_tr, y_tr, X_te[order], y_te[order]
 
 
+def _train_reversed(series, p, split):
+    X_tr, y_tr, X_te, y_te = split_windows(series, p, split)
+    return X_tr[::-1], y_tr[::-1], X_te, y_te
+
+
 def _drops_last(series, p, split):
     X_tr, y_tr, X_te, y_te = split_windows(series, p, split)
     return X_tr[:-1], y_tr[:-1], X_te, y_te
@@ -187,6 +195,7 @@ def _drops_last(series, p, split):
     (_cut_first, "cut the series first"),
     (_leaky, "leaks into training"),
     (_shuffled, "in order"),
+    (_train_reversed, "y_train"),
     (_drops_last, "drops the last training window"),
     (lambda s, p, split: split_windows(s, p, split)[:2], "four arrays"),
     (not_written, "not written yet"),
@@ -299,7 +308,7 @@ def _first_value(x, a, s0=0.0):
 @pytest.mark.parametrize("answer, words", [
     (lambda x, a, s0=0.0: ema(x, 1 - a, s0), "swaps a and 1 - a"),
     (_with_s0, "not the starting value"),
-    (_first_value, "s_1 = x_1"),
+    (_first_value, "z_1 = x_1"),
     (lambda x, a, s0=0.0: ema(x, a, 0.0), "ignores s0"),
     (lambda x, a, s0=0.0: ema(x, a, s0)[-1], "shape"),
     (lambda x, a, s0=0.0: np.convolve(x, np.ones(3) / 3, mode="same"), "differs"),
@@ -362,3 +371,96 @@ def test_window_counts_wrong_answers_get_advice(count, words):
 ])
 def test_p_more_wrong_answers_get_advice(p_more, words):
     assert words in failure(ch01.check_window_parameters, window_mlp_param_count, p_more)
+
+
+# ------------------------------------- more wrong answers, and the hidden tests reject them too
+
+EXERCISES = pathlib.Path(__file__).parents[2] / "chapters" / "01_background" / "exercises.ipynb"
+
+
+def hidden_test(grade_id, **answers):
+    """Run only the hidden part of the notebook's test cell ``grade_id``, after the set-up cell."""
+    nb = nbformat.read(EXERCISES, as_version=4)
+    setup = next(c.source for c in nb.cells if c.cell_type == "code")
+    cell = next(c.source for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    namespace = {}
+    exec(setup, namespace)
+    namespace.update(answers)
+    exec(cell.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0], namespace)
+
+
+def _intercept_first(X, y):
+    A = np.hstack([np.ones((len(X), 1)), X])
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    return coef[:-1], float(coef[-1])
+
+
+def test_fit_ar_intercept_read_from_the_wrong_end():
+    assert "starts with the intercept" in failure(ch01.check_fit_ar, _intercept_first)
+
+
+@pytest.mark.parametrize("k, words", [(32, "single input"), (91, "expected the smallest k")])
+def test_ema_forgetting_more_wrong_answers(k, words):
+    assert words in failure(ch01.check_ema_forgetting, k)
+
+
+def test_p_more_with_greater_or_equal():
+    # 32 p + 65 >= 1153 first holds at p = 34: 'more than' is strict
+    assert "'more than' is strict" in failure(ch01.check_window_parameters,
+                                              window_mlp_param_count, 34)
+
+
+def test_reference_answers_pass_the_hidden_tests():
+    hidden_test("ch01-autocorrelation-tests", autocorrelation=autocorrelation)
+    hidden_test("ch01-make-windows-tests", make_windows=make_windows)
+    hidden_test("ch01-split-tests", split_windows=split_windows)
+    hidden_test("ch01-fit-ar-tests", fit_ar=fit_ar)
+    hidden_test("ch01-ema-tests", ema=ema, k_forgotten=90)
+    hidden_test("ch01-window-parameters-tests", window_mlp_param_count=window_mlp_param_count,
+                p_more=_p_more())
+
+
+@pytest.mark.parametrize("grade_id, answers", [
+    ("ch01-autocorrelation-tests", {"autocorrelation": _pearson}),
+    ("ch01-autocorrelation-tests", {"autocorrelation": _unbiased}),
+    ("ch01-autocorrelation-tests", {"autocorrelation": _no_mean}),
+    ("ch01-autocorrelation-tests", {"autocorrelation": _lag0_bug}),
+    ("ch01-make-windows-tests", {"make_windows": _target_in_window}),
+    ("ch01-make-windows-tests", {"make_windows": _no_horizon}),
+    ("ch01-make-windows-tests", {"make_windows": _no_error}),
+    ("ch01-split-tests", {"split_windows": _cut_first}),
+    ("ch01-split-tests", {"split_windows": _leaky}),
+    ("ch01-split-tests", {"split_windows": _shuffled}),
+    ("ch01-split-tests", {"split_windows": _train_reversed}),
+    ("ch01-fit-ar-tests", {"fit_ar": lambda X, y: (np.linalg.lstsq(X, y, rcond=None)[0], 0.0)}),
+    ("ch01-fit-ar-tests", {"fit_ar": lambda X, y: (fit_ar(X, y)[0][::-1], fit_ar(X, y)[1])}),
+    ("ch01-fit-ar-tests", {"fit_ar": _intercept_first}),
+    ("ch01-ema-tests", {"ema": lambda x, a, s0=0.0: ema(x, 1 - a, s0), "k_forgotten": 90}),
+    ("ch01-ema-tests", {"ema": _with_s0, "k_forgotten": 90}),
+    ("ch01-ema-tests", {"ema": lambda x, a, s0=0.0: ema(x, a, 0.0), "k_forgotten": 90}),
+    ("ch01-ema-tests", {"ema": ema, "k_forgotten": 89}),
+    ("ch01-ema-tests", {"ema": ema, "k_forgotten": 45}),
+    ("ch01-ema-tests", {"ema": ema, "k_forgotten": 32}),
+    ("ch01-window-parameters-tests", {"window_mlp_param_count": lambda p, H: H * p + H,
+                                      "p_more": 35}),
+    ("ch01-window-parameters-tests", {"window_mlp_param_count": lambda p, H: H * p + 2 * H,
+                                      "p_more": 35}),
+    ("ch01-window-parameters-tests", {"window_mlp_param_count": window_mlp_param_count,
+                                      "p_more": 34}),
+    ("ch01-window-parameters-tests", {"window_mlp_param_count": window_mlp_param_count,
+                                      "p_more": 36}),
+])
+def test_hidden_tests_reject_wrong_answers(grade_id, answers):
+    with pytest.raises((AssertionError, ValueError)):     # either way the grader scores 0
+        hidden_test(grade_id, **answers)
+
+
+def test_best_window_hidden_test_rejects_wrong_answers():
+    errors = _validation_errors()
+    best = min(errors, key=errors.get)
+    hidden_test("ch01-best-window-tests", best_p=best, best_rmse=errors[best])
+    for best_p, best_rmse in [(best, errors[best] ** 2), (best - 1, errors[best - 1]),
+                              (max(errors, key=errors.get), max(errors.values()))]:
+        with pytest.raises(AssertionError):
+            hidden_test("ch01-best-window-tests", best_p=best_p, best_rmse=best_rmse)

@@ -1,5 +1,8 @@
 """rnnbook.checks.ch02: each check accepts the reference answer and explains typical wrong ones."""
 
+import pathlib
+
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -265,3 +268,84 @@ def in_place(targets, start_token):
 ])
 def test_decoder_inputs_wrong_answers(answer, words):
     assert words in failure(ch02.check_decoder_inputs, answer)
+
+
+# ------------------------------------- more wrong answers, and the hidden tests reject them too
+
+EXERCISES = pathlib.Path(__file__).parents[2] / "chapters" / "02_core_concepts" / "exercises.ipynb"
+
+
+def hidden_test(grade_id, **answers):
+    """Run only the hidden part of the notebook's test cell ``grade_id``, after the set-up cell."""
+    nb = nbformat.read(EXERCISES, as_version=4)
+    setup = next(c.source for c in nb.cells if c.cell_type == "code")
+    cell = next(c.source for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    namespace = {}
+    exec(setup, namespace)
+    namespace.update(answers)
+    exec(cell.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0], namespace)
+
+
+def test_run_in_chunks_single_call():
+    assert "in one call" in failure(ch02.check_run_in_chunks, lambda rnn, x, k: rnn(x))
+
+
+def test_reference_answers_pass_the_hidden_tests():
+    hidden_test("ch02-parameter-count-tests", rnn_parameter_count=rnn_parameter_count,
+                break_even_T=7)
+    hidden_test("ch02-score-shapes-tests", score_shapes=score_shapes)
+    hidden_test("ch02-padding-mask-tests", padding_mask=padding_mask)
+    hidden_test("ch02-last-state-tests", last_state=last_state)
+    hidden_test("ch02-masked-mean-tests", masked_mean=masked_mean,
+                overstatement=ch02.EXERCISE_LOSSES.mean() - masked_mean(ch02.EXERCISE_LOSSES,
+                                                                        ch02.EXERCISE_MASK))
+    hidden_test("ch02-run-in-chunks-tests", run_in_chunks=run_in_chunks)
+    hidden_test("ch02-decoder-inputs-tests", decoder_inputs=decoder_inputs)
+
+
+_OVER = float(ch02.EXERCISE_LOSSES.mean() - masked_mean(ch02.EXERCISE_LOSSES, ch02.EXERCISE_MASK))
+
+
+@pytest.mark.parametrize("grade_id, answers", [
+    ("ch02-parameter-count-tests",
+     {"rnn_parameter_count": lambda D, H, M: H * D + H * H + H + M * H + M, "break_even_T": 7}),
+    ("ch02-parameter-count-tests",
+     {"rnn_parameter_count": lambda D, H, M: H * D + 2 * H + M * H + M, "break_even_T": 7}),
+    ("ch02-parameter-count-tests",
+     {"rnn_parameter_count": lambda D, H, M: H * D + H * H + 2 * H, "break_even_T": 7}),
+    ("ch02-parameter-count-tests", {"rnn_parameter_count": rnn_parameter_count,
+                                    "break_even_T": 6}),
+    ("ch02-score-shapes-tests",
+     {"score_shapes": changed("many-to-one", lambda N, Ti, To, K: (N, Ti, K))}),
+    ("ch02-score-shapes-tests",
+     {"score_shapes": changed("many-to-many, aligned", lambda N, Ti, To, K: (N, To, K))}),
+    ("ch02-score-shapes-tests",
+     {"score_shapes": changed("one-to-many", lambda N, Ti, To, K: (To, N, K))}),
+    ("ch02-padding-mask-tests",
+     {"padding_mask": lambda L, T: np.arange(T)[None, :] <= np.asarray(L)[:, None]}),
+    ("ch02-padding-mask-tests", {"padding_mask": lambda L, T: ~padding_mask(L, T)}),
+    ("ch02-padding-mask-tests",
+     {"padding_mask": lambda L, T: np.arange(T)[None, :] < np.asarray(L)[:, None] - 1}),
+    ("ch02-last-state-tests", {"last_state": lambda h, L: h[:, -1]}),
+    ("ch02-last-state-tests",
+     {"last_state": lambda h, L: h[np.arange(len(L)), np.minimum(L, h.shape[1] - 1)]}),
+    ("ch02-last-state-tests", {"last_state": lambda h, L: h[:, 0]}),
+    ("ch02-masked-mean-tests", {"masked_mean": lambda x, m: np.asarray(x).mean(),
+                                "overstatement": _OVER}),
+    ("ch02-masked-mean-tests", {"masked_mean": lambda x, m: ((x * m).sum(1) / m.sum(1)).mean(),
+                                "overstatement": _OVER}),
+    ("ch02-masked-mean-tests", {"masked_mean": lambda x, m: (x * m).sum() / np.size(m),
+                                "overstatement": _OVER}),
+    ("ch02-masked-mean-tests", {"masked_mean": masked_mean, "overstatement": -_OVER}),
+    ("ch02-run-in-chunks-tests", {"run_in_chunks": reset_every_chunk}),
+    ("ch02-run-in-chunks-tests", {"run_in_chunks": drops_last_partial_chunk}),
+    ("ch02-run-in-chunks-tests", {"run_in_chunks": lambda rnn, x, k: rnn(x)}),
+    ("ch02-decoder-inputs-tests", {"decoder_inputs": lambda y, s: np.asarray(y)}),
+    ("ch02-decoder-inputs-tests", {"decoder_inputs": lambda y, s: np.concatenate(
+        [np.asarray(y)[:, 1:], np.full((len(y), 1), s)], axis=1)}),
+    ("ch02-decoder-inputs-tests", {"decoder_inputs": in_place}),
+])
+def test_hidden_tests_reject_wrong_answers(grade_id, answers):
+    with pytest.raises((AssertionError, ValueError, IndexError)):   # the grader scores 0
+        hidden_test(grade_id, **answers)

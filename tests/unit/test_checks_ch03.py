@@ -1,10 +1,31 @@
 """rnnbook.checks.ch03: each check accepts the reference answer and explains typical wrong ones."""
 
+import pathlib
+
+import nbformat
 import numpy as np
 import pytest
 import torch
 
 from rnnbook.checks import CheckFailed, ch03
+
+EXERCISES = pathlib.Path(__file__).parents[2] / "chapters" / "03_formulas" / "exercises.ipynb"
+
+
+def hidden_test(grade_id, **answers):
+    """Run the hidden part of the notebook's test cell ``grade_id`` with the given answers.
+
+    The set-up cell runs first; the visible check is skipped, so the hidden logic alone decides.
+    """
+    nb = nbformat.read(EXERCISES, as_version=4)
+    setup = next(c.source for c in nb.cells if c.cell_type == "code")
+    cell = next(c.source for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    hidden = cell.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+    namespace = {}
+    exec(setup, namespace)
+    namespace.update(answers)
+    exec(hidden, namespace)
 
 
 def failure(check, answer):
@@ -85,6 +106,8 @@ def test_output_layer_reference_passes(capsys):
         axis=0, keepdims=True)), "batch axis"),
     (lambda h, W, b: ((h @ W.T + b)[..., :-1], None), "shape (2, 3, 4); expected (2, 3, 5)"),
     (naive_output_layer, "subtract each row's maximum"),
+    (lambda h, W, b: _global_max_softmax_layer(h, W, b), "one maximum for the whole array"),
+    (lambda h, W, b: _mean_shift_softmax_layer(h, W, b), "subtract each row's maximum"),
 ])
 def test_output_layer_wrong_answers_get_advice(answer, words):
     assert words in failure(ch03.check_output_layer, answer)
@@ -108,9 +131,79 @@ def naive_loss(scores, targets, mask):
         return float(np.nansum(nll * mask) / scores.shape[0])
 
 
+def log_of_stable_softmax(scores, targets, mask):
+    """np.log of a softmax stabilised per step: log(0) where a probability underflows."""
+    with np.errstate(divide="ignore"):
+        nll = -np.log(np.take_along_axis(softmax(scores), np.where(mask > 0, targets, 0)[..., None],
+                                         axis=-1)[..., 0])
+    return float((nll * mask).sum() / scores.shape[0])
+
+
+def global_max_shift(scores, targets, mask):
+    """A log-softmax shifted by the maximum of the whole array instead of each step's."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifted = scores - scores.max()
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        safe = np.where(mask > 0, targets, 0)
+        nll = -np.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+        return float((nll * mask).sum() / scores.shape[0])
+
+
+def mean_shift(scores, targets, mask):
+    """A log-softmax shifted by each step's mean: exp overflows when a score is far above it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = scores - scores.mean(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        safe = np.where(mask > 0, targets, 0)
+        nll = -np.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+        return float((nll * mask).sum() / scores.shape[0])
+
+
+def min_shift(scores, targets, mask):
+    """A log-softmax shifted by each step's minimum: exp(max - min) overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = scores - scores.min(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        safe = np.where(mask > 0, targets, 0)
+        nll = -np.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+        return float((nll * mask).sum() / scores.shape[0])
+
+
+def log_softmax_plus_eps(scores, targets, mask):
+    """np.log(softmax + 1e-12): finite, but wrong by orders of magnitude on a wide step."""
+    p = softmax(scores)
+    nll = -np.log(np.take_along_axis(p, np.where(mask > 0, targets, 0)[..., None], axis=-1)[..., 0]
+                  + 1e-12)
+    return float((nll * mask).sum() / scores.shape[0])
+
+
 def test_sequence_loss_reference_passes(capsys):
     ch03.check_sequence_loss(sequence_loss)
     assert "passed: sequence_loss" in capsys.readouterr().out
+    hidden_test("ch03-masked-loss-tests", sequence_loss=sequence_loss)
+
+
+def test_sequence_loss_probes_match_torch():
+    for probe in ch03.SEQUENCE_LOSS_PROBES:
+        s, y, m = (np.asarray(probe[k]) for k in ("scores", "targets", "mask"))
+        expected = torch.nn.functional.cross_entropy(
+            torch.tensor(s).reshape(-1, s.shape[-1]), torch.tensor(y).reshape(-1),
+            reduction="sum").item() / s.shape[0]
+        assert sequence_loss(s, y, m) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (log_of_stable_softmax, "underflowed to 0"),
+    (global_max_shift, "every step by its own maximum"),
+    (log_softmax_plus_eps, "never take np.log of a softmax"),
+    (mean_shift, "shift by each step's mean"),
+    (min_shift, "something below the step's maximum"),
+])
+def test_sequence_loss_unstable_answers_fail_check_and_hidden_test(answer, words, capsys):
+    assert words in failure(ch03.check_sequence_loss, answer)
+    with pytest.raises(AssertionError):
+        hidden_test("ch03-masked-loss-tests", sequence_loss=answer)
+    assert capsys.readouterr().err == ""
 
 
 def _mean_over_tokens(s, y, m):
@@ -131,34 +224,84 @@ def test_sequence_loss_wrong_answers_get_advice(answer, words):
     assert words in failure(ch03.check_sequence_loss, answer)
 
 
-# ---------------------------------------------------------------------- parameter count
+# ------------------------------------------------------- stacked, bidirectional parameter count
 
-def test_parameter_count_reference_passes_and_matches_torch(capsys):
-    def count(D, H, M):
-        return H * D + H * H + 2 * H + M * H + M
-    ch03.check_rnn_parameter_count(count)
+def stacked_rnn_parameter_count(D, H, L, bidirectional):
+    dirs = 2 if bidirectional else 1
+    return sum(dirs * (H * (D if layer == 0 else dirs * H) + H * H + 2 * H) for layer in range(L))
+
+
+def test_stacked_count_reference_passes_and_matches_torch(capsys):
+    ch03.check_stacked_parameter_count(stacked_rnn_parameter_count)
     assert "passed" in capsys.readouterr().out
-    modules = [torch.nn.RNN(10, 32), torch.nn.Linear(32, 7)]
-    assert count(10, 32, 7) == sum(p.numel() for m in modules for p in m.parameters())
+    for D, H, L, b in [(10, 32, 2, True), (3, 5, 3, False), (4, 2, 4, True)]:
+        rnn = torch.nn.RNN(D, H, num_layers=L, bidirectional=b)
+        assert stacked_rnn_parameter_count(D, H, L, b) == sum(p.numel() for p in rnn.parameters())
+    hidden_test("ch03-stacked-count-tests", stacked_rnn_parameter_count=stacked_rnn_parameter_count)
+
+
+def _every_layer_reads_D(D, H, L, b):
+    return (2 if b else 1) * L * (H * D + H * H + 2 * H)
+
+
+def _upper_layers_read_H(D, H, L, b):
+    d = 2 if b else 1
+    return d * sum(H * (D if layer == 0 else H) + H * H + 2 * H for layer in range(L))
+
+
+def _one_direction_per_layer(D, H, L, b):
+    d = 2 if b else 1
+    return sum(H * (D if layer == 0 else d * H) + H * H + 2 * H for layer in range(L))
+
+
+def _one_bias(D, H, L, b):
+    return stacked_rnn_parameter_count(D, H, L, b) - (2 if b else 1) * L * H
 
 
 @pytest.mark.parametrize("answer, words", [
-    (lambda D, H, M: H * D + H * H + H + M * H + M, "two"),
-    (lambda D, H, M: H * D + H * H + 2 * H, "output layer"),
-    (lambda D, H, M: H * D + H * H + M * H, "biases"),
-    (lambda D, H, M: H * D + H * H + 2 * H + M * H, "output bias"),
-    (lambda D, H, M: float(H * D + H * H + 2 * H + M * H + M), "integer"),
-    (lambda D, H, M: 0, "expected"),
+    (_every_layer_reads_D, "every layer the input size D"),
+    (_upper_layers_read_H, "concatenated: 2H"),
+    (_one_direction_per_layer, "own weights for each direction"),
+    (lambda D, H, L, b: stacked_rnn_parameter_count(D, H, L, False), "ignores bidirectional"),
+    (_one_bias, "one bias per direction"),
+    (lambda D, H, L, b: stacked_rnn_parameter_count(D, H, 1, b), "first layer only"),
+    (lambda D, H, L, b: float(stacked_rnn_parameter_count(D, H, L, b)), "integer"),
+    (lambda D, H, L, b: 0, "expected"),
+    (not_written, "not written yet"),
 ])
-def test_parameter_count_wrong_answers_get_advice(answer, words):
-    assert words in failure(ch03.check_rnn_parameter_count, answer)
+def test_stacked_count_wrong_answers_fail_check_and_hidden_test(answer, words):
+    assert words in failure(ch03.check_stacked_parameter_count, answer)
+    if answer is not not_written:
+        with pytest.raises(AssertionError):
+            hidden_test("ch03-stacked-count-tests", stacked_rnn_parameter_count=answer)
 
 
 # ----------------------------------------------------------------------- halving radius
 
 def test_halving_radius_reference_passes():
     ch03.check_halving_radius(lambda k: 0.5 ** (1 / k))
-    ch03.check_halving_radius(lambda k: np.exp(-np.log(2) / k))
+    ch03.check_halving_radius(lambda k: np.exp(-np.log(2) / k), rho_10=0.933, c_limit=np.log(2))
+    hidden_test("ch03-halving-radius-tests", halving_radius=lambda k: 0.5 ** (1 / k),
+                rho_10=0.5 ** 0.1, c_limit=np.log(2))
+
+
+@pytest.mark.parametrize("rho_10, c_limit, words", [
+    (None, np.log(2), "`rho_10` is not set yet"),
+    (0.5 ** 0.1, None, "`c_limit` is not set yet"),
+    (0.5 ** 10, np.log(2), "factor after ten steps"),
+    (0.95, np.log(2), "about 0.933"),
+    (0.5 ** 0.1, 0.5, "1 - 0.5 / k"),
+    (0.5 ** 0.1, 1 / np.log(2), "ln 2 itself"),
+    (0.5 ** 0.1, np.log10(2), "natural logarithm"),
+    (0.5 ** 0.1, 1.0, "expected 0.693"),
+])
+def test_halving_radius_numbers_wrong_answers(rho_10, c_limit, words):
+    message = failure(lambda f: ch03.check_halving_radius(f, rho_10=rho_10, c_limit=c_limit),
+                      lambda k: 0.5 ** (1 / k))
+    assert words in message
+    with pytest.raises((AssertionError, TypeError)):      # None: float(None) fails, scoring 0
+        hidden_test("ch03-halving-radius-tests", halving_radius=lambda k: 0.5 ** (1 / k),
+                    rho_10=rho_10, c_limit=c_limit)
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -166,6 +309,7 @@ def test_halving_radius_reference_passes():
     (lambda k: 0.5 / k, "geometric"),
     (lambda k: 1 - 0.5 / k, "first-order"),
     (lambda k: 2 ** (1 / k), "doubles"),
+    (lambda k: 1 - np.log(2) / k, "large-k approximation"),
     (lambda k: 0.9, "expected"),
     (lambda k: [0.5, 0.5], "one number"),
 ])
@@ -236,3 +380,72 @@ def _with(key, value):
 ])
 def test_batched_shapes_wrong_answers_get_advice(answer, words):
     assert words in failure(ch03.check_batched_shapes, answer)
+
+
+# ------------------------------------------------ the hidden tests reject the wrong answers too
+
+def _naive_softmax_layer(h, W, b):
+    s = h @ W.T + b
+    with np.errstate(over="ignore", invalid="ignore"):
+        return s, np.exp(s) / np.exp(s).sum(axis=-1, keepdims=True)
+
+
+def _mean_shift_softmax_layer(h, W, b):
+    s = h @ W.T + b
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(s - s.mean(axis=-1, keepdims=True))
+        return s, e / e.sum(axis=-1, keepdims=True)
+
+
+def _global_max_softmax_layer(h, W, b):
+    s = h @ W.T + b
+    with np.errstate(under="ignore", invalid="ignore"):
+        e = np.exp(s - s.max())
+        return s, e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("grade_id, name, answer", [
+    ("ch03-rnn-step-tests", "rnn_step", lambda x, h, Wx, Wh, b: x @ Wx.T + h @ Wh.T + b),
+    ("ch03-rnn-step-tests", "rnn_step", lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b)),
+    ("ch03-rnn-step-tests", "rnn_step",
+     lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + b) + h @ Wh.T),
+    ("ch03-rnn-step-tests", "rnn_step",
+     lambda x, h, Wx, Wh, b: np.squeeze(rnn_step(x, h, Wx, Wh, b))),
+    ("ch03-output-softmax-tests", "output_layer",
+     lambda h, W, b: (h @ W.T + b, softmax(np.swapaxes(h @ W.T + b, 1, -1)).swapaxes(1, -1))),
+    ("ch03-output-softmax-tests", "output_layer", _naive_softmax_layer),
+    ("ch03-output-softmax-tests", "output_layer", _global_max_softmax_layer),
+    ("ch03-output-softmax-tests", "output_layer", _mean_shift_softmax_layer),
+    ("ch03-masked-loss-tests", "sequence_loss", _mean_over_tokens),
+    ("ch03-masked-loss-tests", "sequence_loss",
+     lambda s, y, m: sequence_loss(s, y, np.ones_like(m))),
+    ("ch03-masked-loss-tests", "sequence_loss",
+     lambda s, y, m: sequence_loss(s, y, m) / s.shape[1]),
+    ("ch03-halving-radius-tests", "halving_radius", lambda k: 0.5 ** k),
+    ("ch03-halving-radius-tests", "halving_radius", lambda k: 1 - 0.5 / k),
+    ("ch03-halving-radius-tests", "halving_radius", lambda k: 1 - np.log(2) / k),
+    ("ch03-linear-collapse-tests", "linear_rnn_matrix",
+     lambda Wx, Wh, T: _powers(Wx, Wh, range(T))),
+    ("ch03-linear-collapse-tests", "linear_rnn_matrix",
+     lambda Wx, Wh, T: _powers(Wx, Wh, range(T, 0, -1))),
+    ("ch03-linear-collapse-tests", "linear_rnn_matrix",
+     lambda Wx, Wh, T: _powers(Wx, Wh.T, range(T - 1, -1, -1))),
+    ("ch03-batched-shapes-tests", "batched_shapes",
+     _with("W_xh", lambda N, T, D, H, M: (D, H))),
+    ("ch03-batched-shapes-tests", "batched_shapes",
+     _with("h0", lambda N, T, D, H, M: (1, N, H))),
+    ("ch03-batched-shapes-tests", "batched_shapes", _with("loss", lambda N, T, D, H, M: (N,))),
+])
+def test_hidden_tests_reject_wrong_answers(grade_id, name, answer):
+    extra = {"rho_10": 0.5 ** 0.1, "c_limit": np.log(2)} if name == "halving_radius" else {}
+    with pytest.raises(AssertionError):
+        hidden_test(grade_id, **{name: answer}, **extra)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_with("h0", lambda N, T, D, H, M: (1, N, H)), "h0"),
+    (_with("h", lambda N, T, D, H, M: (N, H)), "h"),
+    (_with("scores", lambda N, T, D, H, M: (N, T, H)), "scores"),
+])
+def test_batched_shapes_more_wrong_answers(answer, words):
+    assert f"`{words}`" in failure(ch03.check_batched_shapes, answer)

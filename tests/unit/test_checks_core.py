@@ -18,6 +18,7 @@ from rnnbook.checks import (
     fail,
     passed,
 )
+from rnnbook.checks._core import PASSED_NOTE
 
 
 def message(check, *args, **kwargs):
@@ -36,9 +37,11 @@ def test_fail_puts_the_hint_on_its_own_line():
     assert message(fail, "wrong") == "wrong"
 
 
-def test_passed_prints_one_line(capsys):
+def test_passed_prints_one_line_that_promises_no_full_marks(capsys):
     passed("the shapes")
-    assert capsys.readouterr().out == "passed: the shapes\n"
+    out = capsys.readouterr().out
+    assert out == f"passed: the shapes {PASSED_NOTE}\n"
+    assert out.count("\n") == 1 and "visible checks" in out
 
 
 def test_as_array_detaches_torch_tensors():

@@ -6,11 +6,27 @@ frames are hidden from IPython tracebacks (``__tracebackhide__``), so a learner'
 the line of the test cell that failed rather than deep inside this module.
 """
 
+import textwrap
+
 import numpy as np
+
+WIDTH = 84  # rendered messages wrap before this many characters
 
 
 class CheckFailed(AssertionError):
-    """An answer did not pass a check; the message says what was expected and what to look at."""
+    """An answer did not pass a check; the message says what was expected and what to look at.
+
+    In Jupyter (and so in nbgrader's stored outputs and feedback pages) a failure shows as its
+    message and hint only, wrapped to ``WIDTH`` columns: no traceback frames, no file paths.
+    """
+
+    def _render_traceback_(self):
+        lines = []
+        for number, paragraph in enumerate(str(self).splitlines() or [""]):
+            first = f"{type(self).__name__}: " if number == 0 else ""
+            lines += textwrap.wrap(first + paragraph, WIDTH, subsequent_indent="    ",
+                                   break_on_hyphens=False) or [""]
+        return lines
 
 
 def fail(message, hint=None):
@@ -19,9 +35,16 @@ def fail(message, hint=None):
     raise CheckFailed(message + (f"\nHint: {hint}" if hint else ""))
 
 
+PASSED_NOTE = "(the visible checks; grading runs more tests)"
+
+
 def passed(what):
-    """Print the one-line success message of a check."""
-    print(f"passed: {what}")
+    """Print the one-line success message of a check.
+
+    It says that the visible checks passed, not that the answer earns full marks: the
+    autograder's hidden tests try more cases.
+    """
+    print(f"passed: {what} {PASSED_NOTE}")
 
 
 def _shape(shape):

@@ -264,6 +264,13 @@ def check_fit_ar(fit_ar):
     b = _scalar("b", b, hint="b is one number, the intercept.")
     if np.allclose(w, w_true[::-1]):
         fail("your `w` is reversed.", "w[j] multiplies X[:, j], the j-th oldest value.")
+    A_first = np.hstack([np.ones((n, 1)), X])
+    c_first = np.linalg.lstsq(A_first, y, rcond=None)[0]
+    if np.allclose(w, c_first[:-1], atol=1e-6) and not np.allclose(w, w_true, atol=1e-6):
+        fail("your `w` starts with the intercept: the ones column stands first in your design "
+             "matrix, but you read b from its last coefficient.",
+             "put the ones column last (np.hstack([X, ones])) and split coef[:-1], coef[-1], "
+             "or read b = coef[0] and w = coef[1:].")
     if abs(b) < 1e-12:
         fail("your `b` is 0, but these data have an intercept of 3.",
              "append a column of ones to X and fit it with the weights; b is its coefficient.")
@@ -355,7 +362,7 @@ def _ema(x, a, s0):
 
 
 def check_ema(ema):
-    """Check ``ema(x, a, s0=0.0) -> s`` of shape (T,): ``s_t = a s_{t-1} + (1 - a) x_t``."""
+    """Check ``ema(x, a, s0=0.0) -> s`` of shape (T,): ``z_t = a z_{t-1} + (1 - a) x_t``."""
     __tracebackhide__ = True
     rng = _rng(103)
     x = rng.normal(size=25) + 1.0
@@ -364,23 +371,23 @@ def check_ema(ema):
         got = as_array(label, call_answer("ema", ema, x, a, s0))
         if got.shape == (x.size + 1,):
             fail(f"your `{label}` has {x.size + 1} values; expected {x.size}.",
-                 "return s_1, ..., s_T, not the starting value s_0.")
+                 "return z_1, ..., z_T, not the starting value z_0.")
         got = expect_shape(label, got, (x.size,), hint="one smoothed value per input.")
         got = expect_numeric(label, got)
         expected = _ema(x, a, s0)
         wrong = [
             (_ema(x, 1 - a, s0), "swaps a and 1 - a.",
              "the old state is multiplied by a, the new input by 1 - a."),
-            (np.concatenate([x[:1], _ema(x[1:], a, x[0])]), "starts from s_1 = x_1 instead of "
+            (np.concatenate([x[:1], _ema(x[1:], a, x[0])]), "starts from z_1 = x_1 instead of "
              "from s0.", "start from the given s0 and apply the update to every input, the "
                          "first one too."),
-            (_ema(x, a, 0.0), "ignores s0.", "the first step is s_1 = a * s0 + (1 - a) * x_1."),
+            (_ema(x, a, 0.0), "ignores s0.", "the first step is z_1 = a * s0 + (1 - a) * x_1."),
         ]
         for value, message, hint in wrong:
             if np.allclose(got, value) and not np.allclose(value, expected):
                 fail(f"your `{label}` {message}", hint)
         expect_close(label, got, expected, rtol=1e-10, atol=1e-12)
-    passed("ema: s_t = a s_(t-1) + (1 - a) x_t from s_0")
+    passed("ema: z_t = a z_(t-1) + (1 - a) x_t from z_0")
 
 
 def check_ema_forgetting(k_forgotten):
@@ -393,6 +400,12 @@ def check_ema_forgetting(k_forgotten):
     if k == expected - 1:
         fail(f"your `k_forgotten` is {k}; at that age 0.95 ** {k} = {0.95 ** k:.4f} is not yet "
              "below 0.01.", "round up, not down: take the smallest k with 0.95 ** k < 0.01.")
+    single = int(np.ceil(np.log(0.01 / 0.05) / np.log(0.95)))    # (1 - a) a ** k < 0.01
+    if k == single:
+        fail(f"your `k_forgotten` is {k}: that is where the weight of the single input x_(t-k), "
+             "(1 - a) a ** k, drops below 1%.",
+             "the question is about all inputs k or more steps old together: their weights sum "
+             "to a ** k.")
     if k != expected:
         fail(f"your `k_forgotten` is {k}; expected the smallest k with 0.95 ** k < 0.01.",
              "the inputs older than k steps together carry the weight a ** k; solve "

@@ -26,9 +26,9 @@ __all__ = [
     "check_halving_radius",
     "check_linear_rnn_matrix",
     "check_output_layer",
-    "check_rnn_parameter_count",
     "check_rnn_step",
     "check_sequence_loss",
+    "check_stacked_parameter_count",
 ]
 
 
@@ -148,7 +148,8 @@ def check_output_layer(output_layer):
     big = call_answer("output_layer", output_layer, h, 1000.0 * W_hy, b_y)[1]
     big = expect_numeric("y_hat for scores in the thousands", big,
                          hint="exp(1000) overflows: subtract each row's maximum score before "
-                              "exponentiating (softmax(s - c) = softmax(s)).")
+                              "exponentiating (softmax(s - c) = softmax(s)); one maximum for the "
+                              "whole array (s.max()) leaves rows far below it as 0 / 0.")
     expect_close("y_hat for scores in the thousands", big,
                  _softmax(h @ (1000.0 * W_hy).T + b_y))
     passed("output_layer: scores and a stable softmax over the classes")
@@ -207,38 +208,127 @@ def check_sequence_loss(sequence_loss):
     expect_close(f"{name} with every score raised by 800", big, expected, rtol=1e-6, atol=1e-8,
                  hint="adding a constant to all scores of a step does not change the softmax; "
                       "compute log-softmax as s - max(s) - log(sum(exp(s - max(s)))).")
+    for probe in SEQUENCE_LOSS_PROBES:
+        _check_loss_probe(sequence_loss, **probe)
     passed("sequence_loss: masked, summed over time, averaged over the batch")
 
 
-# ---------------------------------------------------------------------------------------------
-# Parameter count
-# ---------------------------------------------------------------------------------------------
+def _stable_nll(scores, targets):
+    """-log softmax(scores)[target] per step, with each step's own maximum subtracted."""
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    safe = np.where(targets >= 0, targets, 0)
+    return -np.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
 
 
-def check_rnn_parameter_count(rnn_parameter_count):
-    """Check ``rnn_parameter_count(D, H, M) -> int``: nn.RNN(D, H) plus nn.Linear(H, M)."""
+#: Inputs on which the common unstable answers break (see the message of each): a spread of
+#: 1000 *within* one step, two steps whose scales differ by 3000, and a spread of 2000 around 0
+#: (which a shift by the mean, rather than the maximum, does not survive).
+SEQUENCE_LOSS_PROBES = (
+    {"scores": [[[0.0, 1000.0, 0.5]]], "targets": [[0]], "mask": [[1.0]],
+     "what": "a step whose scores spread over 1000 (scores [0, 1000, 0.5], target 0)",
+     "message": "this looks like the log of a probability that underflowed to 0 "
+                "(np.log(softmax(s)) gives -log(0) = inf although the loss is finite, 1000), "
+                "or a shift by something below the step's maximum (its minimum, its first "
+                "score), whose exp(1000) overflows.",
+     "hint": "never take np.log of a softmax; compute the log-softmax directly, "
+             "log_probs = s - m - log(sum(exp(s - m))) with m the maximum of each step."},
+    {"scores": [[[1000.0, 999.0, 998.0], [-2000.0, -1999.0, -2001.0]]], "targets": [[0, 1]],
+     "mask": [[1.0, 1.0]],
+     "what": "two steps of very different scale (scores near +1000, then near -2000)",
+     "message": "this looks like a shift by one maximum for the whole array (scores.max()): "
+                "the step far below it underflows, exp(-3000) = 0 and log(0) = -inf.",
+     "hint": "shift every step by its own maximum, scores.max(axis=-1, keepdims=True)."},
+    {"scores": [[[-1000.0, 1000.0, 0.0]]], "targets": [[0]], "mask": [[1.0]],
+     "what": "a step whose scores spread over 2000 around 0 (scores [-1000, 1000, 0], target 0)",
+     "message": "this looks like a shift by each step's mean (or another constant below its "
+                "maximum): s - mean(s) still reaches 1000 here, and exp(1000) overflows.",
+     "hint": "only the maximum is safe: after subtracting it every exponent is at most 0; "
+             "use scores.max(axis=-1, keepdims=True)."},
+)
+
+
+def _check_loss_probe(sequence_loss, scores, targets, mask, what, message, hint):
     __tracebackhide__ = True
-    for D, H, M in [(3, 4, 5), (10, 32, 7), (1, 1, 1)]:
-        got = call_answer("rnn_parameter_count", rnn_parameter_count, D, H, M)
-        name = f"rnn_parameter_count({D}, {H}, {M})"
+    scores, targets, mask = np.asarray(scores), np.asarray(targets), np.asarray(mask)
+    expected = float((_stable_nll(scores, targets) * mask).sum() / scores.shape[0])
+    with np.errstate(all="ignore"):
+        got = call_answer("sequence_loss", sequence_loss, scores, targets, mask)
+        got = as_array("sequence_loss", got)
+        value = float(got.reshape(-1)[0]) if got.size == 1 else np.nan
+    if not (np.isfinite(value) and abs(value - expected) <= 1e-6 * abs(expected) + 1e-8):
+        fail(f"your `sequence_loss` gives {value:.6g} on {what}; expected {expected:.6g}: "
+             f"{message}", hint)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter count of a stacked, bidirectional RNN
+# ---------------------------------------------------------------------------------------------
+
+
+def stacked_count(D, H, L, bidirectional):
+    """Trainable parameters of ``torch.nn.RNN(D, H, num_layers=L, bidirectional=...)``."""
+    dirs = 2 if bidirectional else 1
+    total = 0
+    for layer in range(L):
+        d_in = D if layer == 0 else dirs * H
+        total += dirs * (H * d_in + H * H + 2 * H)
+    return total
+
+
+def _stacked_wrong(D, H, L, bidirectional):
+    """Plausible wrong counts, each with the message that names the slip."""
+    dirs = 2 if bidirectional else 1
+    one_dir = sum(H * (D if layer == 0 else H) + H * H + 2 * H for layer in range(L))
+    return {
+        dirs * sum(H * D + H * H + 2 * H for _ in range(L)):
+            "gives every layer the input size D; layer l > 0 reads the states of the layer "
+            "below, of size H (2H when bidirectional).",
+        dirs * sum(H * (D if layer == 0 else H) + H * H + 2 * H for layer in range(L)):
+            "gives layer l > 0 the input size H; with two directions it reads both, "
+            "concatenated: 2H.",
+        sum(H * (D if layer == 0 else dirs * H) + H * H + 2 * H for layer in range(L)):
+            "counts one direction per layer; a bidirectional layer has its own weights for "
+            "each direction (the `_reverse` parameters).",
+        one_dir:
+            "ignores bidirectional: it is the count of a one-direction stack; a bidirectional "
+            "layer has its own weights for each direction (the `_reverse` parameters).",
+        sum(dirs * (H * (D if layer == 0 else dirs * H) + H * H + H) for layer in range(L)):
+            "counts one bias per direction and layer; torch.nn.RNN keeps two, bias_ih and "
+            "bias_hh, of H entries each.",
+        dirs * (H * D + H * H + 2 * H):
+            "counts the first layer only; num_layers stacks L layers.",
+    }
+
+
+STACKED_CASES = ((3, 4, 1, True), (3, 4, 2, False), (3, 4, 2, True), (5, 2, 3, True),
+                 (4, 3, 3, False))
+
+
+def check_stacked_parameter_count(stacked_rnn_parameter_count):
+    """Check ``stacked_rnn_parameter_count(D, H, L, bidirectional) -> int``, the number of
+    trainable parameters of ``torch.nn.RNN(D, H, num_layers=L, bidirectional=bidirectional)``.
+
+    Per layer and direction: ``H * D_l + H * H + 2 * H`` with ``D_0 = D`` and ``D_l = H`` (one
+    direction) or ``2 * H`` (bidirectional) for ``l > 0``.
+    """
+    __tracebackhide__ = True
+    for D, H, L, bidirectional in STACKED_CASES:
+        name = f"stacked_rnn_parameter_count({D}, {H}, {L}, bidirectional={bidirectional})"
+        got = call_answer("stacked_rnn_parameter_count", stacked_rnn_parameter_count,
+                          D, H, L, bidirectional)
         if not isinstance(got, int | np.integer) or isinstance(got, bool):
             fail(f"your `{name}` is {got!r}; expected an integer.",
                  "count with integer arithmetic (no division).")
-        expected = H * D + H * H + 2 * H + M * H + M
-        wrong = {
-            H * D + H * H + H + M * H + M: "counts one recurrent bias; torch.nn.RNN keeps two "
-            "vectors, bias_ih_l0 and bias_hh_l0, of H entries each.",
-            H * D + H * H + 2 * H: "leaves out the output layer nn.Linear(H, M).",
-            H * D + H * H + M * H: "leaves out the biases.",
-            H * D + H * H + 2 * H + M * H: "leaves out the output bias b_y (M entries).",
-            H * D + H * H + 2 * H + M * H + H: "gives the output layer H biases; it has M.",
-        }
-        if got != expected and got in wrong:
-            fail(f"your `{name}` is {got}; expected {expected}.", wrong[got])
-        if got != expected:
-            fail(f"your `{name}` is {got}; expected {expected}.",
-                 "add W_xh (H x D), W_hh (H x H), two biases of H, W_hy (M x H) and b_y (M).")
-    passed("rnn_parameter_count matches nn.RNN(D, H) + nn.Linear(H, M)")
+        expected = stacked_count(D, H, L, bidirectional)
+        if got == expected:
+            continue
+        wrong = {value: message for value, message in _stacked_wrong(D, H, L, bidirectional)
+                 .items() if value != expected}
+        fail(f"your `{name}` is {got}; expected {expected}.",
+             wrong.get(got, "per layer and direction: W_ih (H x D_l), W_hh (H x H) and two "
+                            "biases of H, with D_0 = D and D_l = H or 2H for l > 0."))
+    passed("stacked_rnn_parameter_count matches torch.nn.RNN(D, H, num_layers, bidirectional)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,9 +336,23 @@ def check_rnn_parameter_count(rnn_parameter_count):
 # ---------------------------------------------------------------------------------------------
 
 
-def check_halving_radius(halving_radius):
-    """Check ``halving_radius(k) -> float``: rho with rho ** k == 1 / 2."""
+_NOT_GIVEN = object()
+
+
+def check_halving_radius(halving_radius, rho_10=_NOT_GIVEN, c_limit=_NOT_GIVEN):
+    """Check ``halving_radius(k) -> float``: rho with rho ** k == 1 / 2.
+
+    With ``rho_10`` (the radius for k = 10) and ``c_limit`` (the constant c with
+    ``1 - rho ≈ c / k`` for large k, that is ln 2), check those answers too; passing them as
+    ``None`` (not yet set) fails.
+    """
     __tracebackhide__ = True
+    for label, value in (("rho_10", rho_10), ("c_limit", c_limit)):
+        if value is None:
+            fail(f"`{label}` is not set yet (it is None).",
+                 "assign the number to it in the answer cell.")
+    rho_10 = None if rho_10 is _NOT_GIVEN else rho_10
+    c_limit = None if c_limit is _NOT_GIVEN else c_limit
     for k in (1, 5, 20):
         name = f"halving_radius({k})"
         got = expect_numeric(name, as_array(name, call_answer("halving_radius", halving_radius,
@@ -260,6 +364,8 @@ def check_halving_radius(halving_radius):
         wrongs = {0.5 ** k: "is 0.5 ** k: that is the factor after k steps, not per step.",
                   0.5 / k: "is 0.5 / k: the decay is geometric (a product), not linear.",
                   1 - 0.5 / k: "is 1 - 0.5 / k: only a first-order approximation.",
+                  1 - np.log(2) / k: "is 1 - ln(2) / k: that is the large-k approximation, "
+                                     "not the exact radius.",
                   2 ** (1 / k): "is larger than 1: that radius doubles the norm."}
         for value, message in wrongs.items():
             if abs(got - value) < 1e-9 and abs(value - expected) > 1e-9:
@@ -268,6 +374,25 @@ def check_halving_radius(halving_radius):
         if abs(got - expected) > 1e-9:
             fail(f"your `{name}` is {got:.6g}; expected {expected:.6g}.",
                  "after k steps the norm is rho ** k times its start; solve rho ** k = 1/2.")
+    if rho_10 is not None:
+        got = float(expect_numeric("rho_10", as_array("rho_10", rho_10)).reshape(-1)[0])
+        if abs(got - 0.5 ** 0.1) > 5e-4:
+            hint = ("rho_10 is halving_radius(10), about 0.933." if abs(got - 0.5 ** 10) > 1e-6
+                    else "0.5 ** 10 is the factor after ten steps; you want the factor per step.")
+            fail(f"your `rho_10` is {got:.6g}; expected {0.5 ** 0.1:.4f}.", hint)
+    if c_limit is not None:
+        got = float(expect_numeric("c_limit", as_array("c_limit", c_limit)).reshape(-1)[0])
+        wrong_c = {0.5: "is 0.5: that is the constant of 1 - 0.5 / k, which is not the limit.",
+                   1 / np.log(2): "is 1 / ln 2: the constant is ln 2 itself.",
+                   np.log10(2): "is log10(2): rho ** k = 1/2 gives k ln(rho) = -ln 2, with the "
+                                "natural logarithm."}
+        for value, message in wrong_c.items():
+            if abs(got - value) < 1e-3:
+                fail(f"your `c_limit` {message}",
+                     "ln(rho) = -ln(2) / k and ln(rho) ≈ rho - 1 near 1, so k (1 - rho) -> ln 2.")
+        if abs(got - np.log(2)) > 1e-3:
+            fail(f"your `c_limit` is {got:.6g}; expected {np.log(2):.6g}.",
+                 "ln(rho) = -ln(2) / k and ln(rho) ≈ rho - 1 near 1, so k (1 - rho) -> ln 2.")
     passed("halving_radius(k): the norm halves every k steps")
 
 

@@ -10,13 +10,27 @@ machine. Arrays are batch-major and float64 unless stated; convert with ``torch.
     random_length_sequences(rng, N, D, ...)  list of N arrays (T_n, D), random lengths
     sequence_sum(rng, N, ...)                list of N arrays (T_n, D) and their sums (N, D):
                                              a many-to-one regression task
+    adding_problem(rng, N, T)                inputs (N, T, 2) float32 (value, marker), targets
+                                             (N,): the sum of the two marked values
+    copy_task(rng, N, S, T, K)               tokens (N, T + 2S) int64 and per-step targets: copy
+                                             S symbols after a delay of T steps
 """
 
 import numbers
 
 import numpy as np
 
-__all__ = ["random_length_sequences", "sequence_sum", "sine_prediction", "sine_waves"]
+__all__ = [
+    "ADDING_BASELINE_MSE",
+    "COPY_BLANK",
+    "adding_problem",
+    "copy_task",
+    "copy_task_baseline",
+    "random_length_sequences",
+    "sequence_sum",
+    "sine_prediction",
+    "sine_waves",
+]
 
 
 def _check_rng(rng):
@@ -174,3 +188,125 @@ def sequence_sum(rng, num_sequences, length_range=(2, 10), input_size=1, scale=1
     lengths = rng.integers(low, high + 1, size=N)
     seqs = [scale * rng.normal(size=(int(T), D)) for T in lengths]
     return seqs, np.stack([s.sum(axis=0) for s in seqs])
+
+
+# --- Long-range tasks of chapter 5: the adding problem and the copy (memory) task -------------
+
+ADDING_BASELINE_MSE = 1.0 / 6.0
+"""MSE of always predicting the mean sum 1: the variance of the sum of two U(0, 1) values."""
+
+COPY_BLANK = 0
+"""Token id of the blank in :func:`copy_task` (symbols are ``1 .. alphabet_size``)."""
+
+
+def adding_problem(rng, num_sequences, length):
+    """The adding problem: the sum of the two marked values of a long sequence.
+
+    Each step carries two features: a value drawn uniformly from ``[0, 1]`` and a marker that is 1
+    at exactly two steps and 0 elsewhere. The first marked step is uniform over the first half,
+    ``t1 in {0, ..., T//2 - 1}``, the second uniform over the second half,
+    ``t2 in {T//2, ..., T-1}`` (the placement of Le, Jaitly and Hinton 2015; Hochreiter and
+    Schmidhuber 1997 used a variant). The target is ``value[t1] + value[t2]``. Its mean is 1 and
+    its variance 2/12, so predicting the constant 1 gives the baseline MSE
+    ``ADDING_BASELINE_MSE = 1/6`` (about 0.167) whatever the length.
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``, a positive integer.
+        length: ``T``, an integer ``>= 2`` (each half holds one marker).
+
+    Returns:
+        inputs: float32 array of shape ``(N, T, 2)``; ``inputs[..., 0]`` the values,
+            ``inputs[..., 1]`` the markers (0 or 1, exactly two ones per sequence).
+        targets: float32 array of shape ``(N,)``, the sum of the two marked values.
+
+    Raises:
+        ValueError: on a non-Generator ``rng``, a non-positive ``num_sequences`` or a ``length``
+            below 2.
+    """
+    _check_rng(rng)
+    N = _check_positive_int("num_sequences", num_sequences)
+    T = _check_positive_int("length", length)
+    if T < 2:
+        raise ValueError(f"length: expected an integer >= 2 (one marker per half), got {length!r}")
+    half = T // 2
+    values = rng.uniform(0.0, 1.0, size=(N, T))
+    first = rng.integers(0, half, size=N)
+    second = rng.integers(half, T, size=N)
+    markers = np.zeros((N, T))
+    rows = np.arange(N)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    targets = values[rows, first] + values[rows, second]
+    inputs = np.stack([values, markers], axis=-1)
+    return inputs.astype(np.float32), targets.astype(np.float32)
+
+
+def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8):
+    """The copy (memory) task: reproduce ``S`` symbols after a delay of ``T`` blank steps.
+
+    Tokens are integers: ``0`` the blank (``COPY_BLANK``), ``1 .. K`` the symbols
+    (``K = alphabet_size``) and ``K + 1`` the delimiter, so a model sees ``K + 2`` token kinds and
+    predicts one of ``K + 1`` (blank or a symbol). Every sequence has ``T + 2S`` steps (the version
+    of Arjovsky, Shah and Bengio 2016)::
+
+        input:   s_1 .. s_S   blank x (T - 1)   delimiter   blank x S
+        target:  blank x (T + S)                            s_1 .. s_S
+
+    with ``s_j`` drawn uniformly from the ``K`` symbols. The delimiter tells the model when to
+    start writing; the ``S`` symbols must be held over ``T + S`` steps. A model that remembers none
+    of the symbols (it may still count steps) can at best output blanks for the first ``T + S``
+    steps and guess uniformly among the ``K`` symbols in the last ``S``: its mean cross-entropy per
+    step is :func:`copy_task_baseline`,
+    ``S log K / (T + 2S)`` nats.
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``, a positive integer.
+        num_symbols: ``S``, how many symbols to copy, a positive integer.
+        delay: ``T``, a positive integer (steps from the last symbol to the delimiter, included).
+        alphabet_size: ``K``, the number of distinct symbols, an integer ``>= 2``.
+
+    Returns:
+        inputs: int64 array of shape ``(N, T + 2S)``, values in ``0 .. K + 1``.
+        targets: int64 array of shape ``(N, T + 2S)``, values in ``0 .. K``.
+
+    Raises:
+        ValueError: on a non-Generator ``rng``, non-positive sizes or ``alphabet_size < 2``.
+    """
+    _check_rng(rng)
+    N = _check_positive_int("num_sequences", num_sequences)
+    S = _check_positive_int("num_symbols", num_symbols)
+    T = _check_positive_int("delay", delay)
+    K = _check_positive_int("alphabet_size", alphabet_size)
+    if K < 2:
+        raise ValueError(f"alphabet_size: expected an integer >= 2, got {alphabet_size!r}")
+    symbols = rng.integers(1, K + 1, size=(N, S))
+    inputs = np.full((N, T + 2 * S), COPY_BLANK, dtype=np.int64)
+    targets = np.full((N, T + 2 * S), COPY_BLANK, dtype=np.int64)
+    inputs[:, :S] = symbols
+    inputs[:, S + T - 1] = K + 1
+    targets[:, T + S:] = symbols
+    return inputs, targets
+
+
+def copy_task_baseline(num_symbols, delay, alphabet_size=8):
+    """Mean cross-entropy per step (nats) of the best memoryless model on :func:`copy_task`.
+
+    It predicts the blank with certainty for the first ``T + S`` steps (loss 0) and the uniform
+    distribution over the ``K`` symbols for the last ``S`` (loss ``log K`` each)::
+
+        S log K / (T + 2S)
+
+    Args:
+        num_symbols: ``S``; delay: ``T``; alphabet_size: ``K``, as in :func:`copy_task`.
+
+    Returns:
+        float, nats per step.
+    """
+    S = _check_positive_int("num_symbols", num_symbols)
+    T = _check_positive_int("delay", delay)
+    K = _check_positive_int("alphabet_size", alphabet_size)
+    if K < 2:
+        raise ValueError(f"alphabet_size: expected an integer >= 2, got {alphabet_size!r}")
+    return S * float(np.log(K)) / (T + 2 * S)

@@ -29,6 +29,17 @@ Truncated BPTT (``tbptt``):
     chunk_sequence                            cut (N, T, ...) into chunks of k steps
     rnn_tbptt / lstm_tbptt / gru_tbptt        loss and gradients with chunks of k steps
 
+Gradients over distance (``jacobian``):
+    state_jacobian                            dh_T/dh_0, the product of the steps' Jacobians
+    jacobian_norms                            the norm of dh_T/dh_{T-d} for every distance d
+
+A character-level language model (``charlm``; its sampler is ``rnnbook.scratch.charlm.sample``):
+    init_char_rnn                             the parameter dict of embedding, RNN and output
+    char_rnn_loss                             one chunk's loss, gradients and final state
+    stream_layout                             a long text as N parallel, contiguous streams
+    TBPTTTrainer                              truncated BPTT with the state carried across chunks
+    evaluate_nats                             mean nats per character of a held-out text
+
 Checking and training (``gradcheck``, ``optim``):
     numerical_gradient                        central differences
     relative_error                            max |a - b| / max (|a| + |b|)
@@ -36,8 +47,16 @@ Checking and training (``gradcheck``, ``optim``):
     SGD, Adagrad, Adam                        update rules on dicts of arrays, in place
 """
 
+from rnnbook.scratch.charlm import (
+    TBPTTTrainer,
+    char_rnn_loss,
+    evaluate_nats,
+    init_char_rnn,
+    stream_layout,
+)
 from rnnbook.scratch.gradcheck import numerical_gradient, relative_error
 from rnnbook.scratch.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from rnnbook.scratch.jacobian import jacobian_norms, state_jacobian
 from rnnbook.scratch.layers import (
     embedding_backward,
     embedding_forward,
@@ -62,6 +81,13 @@ from rnnbook.scratch.tbptt import chunk_sequence, gru_tbptt, lstm_tbptt, rnn_tbp
 
 __all__ = [
     "SGD",
+    "TBPTTTrainer",
+    "char_rnn_loss",
+    "evaluate_nats",
+    "init_char_rnn",
+    "jacobian_norms",
+    "state_jacobian",
+    "stream_layout",
     "Adagrad",
     "Adam",
     "chunk_sequence",

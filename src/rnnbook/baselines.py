@@ -1,0 +1,188 @@
+"""Baselines for language models, all in bits per held-out token.
+
+    uniform_bits(V)                                 log2 V: every token equally likely
+    compressor_bits(train, held_out, method)        gzip -9 or xz -9e, conditional on train
+    best_char_ngram(train_ids, held_ids, V, ...)    CharNGram, order and alpha chosen on
+                                                    validation (the end of the training ids)
+    InterpolatedNGram(order).fit(tokens)            a word (or any token) n-gram with
+                                                    interpolated absolute discounting
+    best_word_ngram(train_ids, held_ids, V, ...)    its order chosen on validation
+
+A compressor is a language model too: a code of L bits for a text is a distribution that gives it
+probability ``2**-L``. "Conditional on the training text" means the bits needed to compress
+train + held-out minus the bits for train alone, per held-out character: the compressor may use
+everything it learned from the training text, as a trained model may.
+"""
+
+import collections
+import gzip
+import lzma
+import math
+import numbers
+
+import numpy as np
+
+from rnnbook.data.corpora import CharNGram
+
+__all__ = ["InterpolatedNGram", "best_char_ngram", "best_word_ngram", "compressor_bits",
+           "uniform_bits"]
+
+COMPRESSORS = {
+    "gzip -9": lambda data: gzip.compress(data, compresslevel=9, mtime=0),
+    "xz -9e": lambda data: lzma.compress(data, preset=9 | lzma.PRESET_EXTREME),
+}
+
+
+def uniform_bits(vocab_size):
+    """``log2 V``, the bits per token of the uniform distribution over ``V`` tokens."""
+    if not isinstance(vocab_size, numbers.Integral) or vocab_size < 1:
+        raise ValueError(f"vocab_size: expected a positive integer, got {vocab_size!r}")
+    return math.log2(vocab_size)
+
+
+def compressor_bits(train_text, held_text, method):
+    """Bits per character of ``held_text`` for a compressor that has seen ``train_text``.
+
+    ``(8 * len(C(train + held)) - 8 * len(C(train))) / len(held)`` with ``C`` gzip at level 9
+    (``method="gzip -9"``) or xz at preset 9 with the extreme flag (``"xz -9e"``), from Python's
+    ``gzip`` and ``lzma`` modules. gzip's window is 32 KiB, so it remembers little of a long
+    training text; xz's dictionary (64 MiB at -9) holds all of it.
+    """
+    if method not in COMPRESSORS:
+        raise ValueError(f"method: expected one of {sorted(COMPRESSORS)}, got {method!r}")
+    for name, value in (("train_text", train_text), ("held_text", held_text)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name}: expected a non-empty str, got {value!r:.40}")
+    compress = COMPRESSORS[method]
+    train = train_text.encode("utf-8")
+    both = train + held_text.encode("utf-8")
+    return 8 * (len(compress(both)) - len(compress(train))) / len(held_text)
+
+
+def best_char_ngram(train_ids, held_ids, vocab_size, orders=range(0, 9),
+                    alphas=(0.003, 0.01, 0.03, 0.1, 0.3), valid_fraction=0.1):
+    """The best add-alpha :class:`~rnnbook.data.corpora.CharNGram` on held-out text.
+
+    The order and alpha are chosen on a validation part (the last ``valid_fraction`` of the
+    training ids) by a model fitted on the rest; the chosen model is then refitted on all the
+    training ids and scored on ``held_ids``, each held-out id predicted from the ``order`` ids
+    before it (the first ones from the end of the training ids).
+
+    Returns:
+        dict with ``order``, ``alpha``, ``valid_bits`` (per character, on validation),
+        ``held_bits`` (per held-out character), ``table`` {(order, alpha): valid bits}.
+    """
+    train_ids, held_ids = np.asarray(train_ids), np.asarray(held_ids)
+    n_valid = int(round(valid_fraction * train_ids.size))
+    if not 0 < n_valid < train_ids.size:
+        raise ValueError(f"valid_fraction: expected a number in (0, 1), got {valid_fraction!r}")
+    fit_part = train_ids[:-n_valid]
+    table = {}
+    for order in orders:
+        for alpha in alphas:
+            model = CharNGram(order, vocab_size, alpha).fit(fit_part)
+            table[(order, alpha)] = model.cross_entropy(train_ids[-n_valid - order:])
+    order, alpha = min(table, key=table.get)
+    model = CharNGram(order, vocab_size, alpha).fit(train_ids)
+    context = train_ids[train_ids.size - order:] if order else train_ids[:0]
+    held = model.cross_entropy(np.concatenate([context, held_ids]))
+    return {"order": order, "alpha": alpha, "valid_bits": table[(order, alpha)],
+            "held_bits": held, "table": table}
+
+
+class InterpolatedNGram:
+    """An n-gram model with interpolated absolute discounting, down to the uniform distribution.
+
+    ``P_n(w | h) = max(c(h, w) - d, 0) / c(h) + d * N1+(h) / c(h) * P_{n-1}(w | h')``, where ``h``
+    holds the previous ``n - 1`` tokens, ``h'`` drops the oldest of them, ``c`` counts the
+    training tokens, ``N1+(h)`` is the number of distinct tokens seen after ``h``, and
+    ``d in (0, 1)`` is the discount. A context never seen falls back to ``P_{n-1}`` entirely; the
+    unigram level interpolates with ``1 / V``, so every token keeps a positive probability.
+
+    Args:
+        order: n >= 1 (1 = unigram).
+        vocab_size: V; token ids are integers in [0, V).
+        discount: d in (0, 1).
+    """
+
+    def __init__(self, order, vocab_size, discount=0.75):
+        if not isinstance(order, numbers.Integral) or order < 1:
+            raise ValueError(f"order: expected an integer >= 1, got {order!r}")
+        if not isinstance(vocab_size, numbers.Integral) or vocab_size < 1:
+            raise ValueError(f"vocab_size: expected a positive integer, got {vocab_size!r}")
+        if not (isinstance(discount, numbers.Real) and 0 < discount < 1):
+            raise ValueError(f"discount: expected a number in (0, 1), got {discount!r}")
+        self.order, self.vocab_size, self.discount = int(order), int(vocab_size), float(discount)
+        self.counts = None
+
+    def fit(self, ids):
+        """Count every n-gram of orders 1..n of ``ids`` (a sequence of ints, length T >= n)."""
+        ids = [int(i) for i in ids]
+        if len(ids) < self.order:
+            raise ValueError(f"ids: expected at least {self.order} tokens, got {len(ids)}")
+        if min(ids) < 0 or max(ids) >= self.vocab_size:
+            raise ValueError(f"ids: expected token ids in [0, {self.vocab_size})")
+        # counts[k][context tuple of length k] -> Counter of next tokens
+        self.counts = [collections.defaultdict(collections.Counter) for _ in range(self.order)]
+        for t in range(len(ids)):
+            for k in range(min(self.order, t + 1)):
+                self.counts[k][tuple(ids[t - k:t])][ids[t]] += 1
+        self._totals = [{h: sum(c.values()) for h, c in level.items()} for level in self.counts]
+        return self
+
+    def prob(self, context, token):
+        """``P(token | context)``; ``context`` is a tuple of the previous tokens (any length)."""
+        if self.counts is None:
+            raise ValueError("InterpolatedNGram: call fit(ids) before using the model")
+        p = 1.0 / self.vocab_size
+        d = self.discount
+        context = tuple(context)
+        for k in range(min(self.order - 1, len(context)) + 1):
+            h = context[len(context) - k:] if k else ()
+            followers = self.counts[k].get(h)
+            if not followers:
+                break
+            total = self._totals[k][h]
+            p = max(followers.get(token, 0) - d, 0) / total + d * len(followers) / total * p
+        return p
+
+    def log2_prob(self, ids, start):
+        """``log2 P(ids[t] | ids[t-n+1:t])`` for ``t = start .. T-1``: array (T - start,)."""
+        ids = [int(i) for i in ids]
+        n = self.order - 1
+        return np.array([math.log2(self.prob(ids[max(0, t - n):t], ids[t]))
+                         for t in range(start, len(ids))])
+
+    def cross_entropy(self, ids, start):
+        """Mean bits per token of ``ids[start:]``, each predicted from the tokens before it."""
+        return float(-self.log2_prob(ids, start).mean())
+
+
+def best_word_ngram(train_ids, held_ids, vocab_size, orders=(1, 2, 3, 4),
+                    discounts=(0.5, 0.75, 0.9), valid_fraction=0.1):
+    """The :class:`InterpolatedNGram` with order and discount chosen on validation.
+
+    As :func:`best_char_ngram`: chosen on the last ``valid_fraction`` of the training ids by a
+    model fitted on the rest, refitted on all training ids, scored on ``held_ids`` (predicted
+    with the end of the training ids as their first context).
+
+    Returns:
+        dict with ``order``, ``discount``, ``valid_bits``, ``held_bits`` (per held-out token),
+        ``table`` {(order, discount): valid bits}.
+    """
+    train_ids, held_ids = [int(i) for i in train_ids], [int(i) for i in held_ids]
+    n_valid = int(round(valid_fraction * len(train_ids)))
+    if not 0 < n_valid < len(train_ids):
+        raise ValueError(f"valid_fraction: expected a number in (0, 1), got {valid_fraction!r}")
+    cut = len(train_ids) - n_valid
+    table = {}
+    for order in orders:
+        model = InterpolatedNGram(order, vocab_size).fit(train_ids[:cut])
+        for d in discounts:
+            model.discount = d
+            table[(order, d)] = model.cross_entropy(train_ids, cut)
+    order, d = min(table, key=table.get)
+    model = InterpolatedNGram(order, vocab_size, d).fit(train_ids)
+    held = model.cross_entropy(train_ids + held_ids, len(train_ids))
+    return {"order": order, "discount": d, "valid_bits": table[(order, d)],
+            "held_bits": held, "table": table}
