@@ -221,8 +221,8 @@ def char_lm_data(held_out=0.1):
     """The text of :func:`train_char_lm`: Python's documentation, its last ``held_out`` held out.
 
     Returns:
-        dict with ``text``, ``train_text``, ``held_text``, ``vocab`` (a CharVocab of the whole
-        text: the held-out part uses no character the training part lacks, which is checked),
+        dict with ``text``, ``train_text``, ``held_text``, ``vocab`` (a CharVocab of the training
+        text only; encoding the held-out part raises if it has a character training lacks),
         ``ids`` (all ids), ``cut`` (the index of the first held-out character).
     """
     text = load_pydoc_text()
