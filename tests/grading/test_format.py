@@ -158,19 +158,7 @@ def unnamed_asserts_in_loops(notebook):
     return sorted(set(found))
 
 
-CHAPTERS_TO_FIX = pytest.mark.xfail(
-    reason="chapter exercises still have hidden asserts in loops without a message; add one "
-           "that names the case (e.g. f'T={T}'), then remove this mark", strict=False)
-
-
-# Chapters 4-6 (and the fixture) already name every case; chapters 1-3 do not yet.
-NAMED = ("04_bptt", "05_lstm_gru", "06_applications")
-
-
-@pytest.mark.parametrize("notebook", [pytest.param(n, marks=() if n == FIXTURE or
-                                                   n.parent.name in NAMED else CHAPTERS_TO_FIX)
-                                      for n in NOTEBOOKS],
-                         ids=assignment_of)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=assignment_of)
 def test_a_failing_hidden_test_in_a_loop_names_its_case(notebook):
     problems = unnamed_asserts_in_loops(notebook)
     assert not problems, f"{notebook}: asserts without a message in a loop: {problems}"
