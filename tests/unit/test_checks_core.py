@@ -9,6 +9,7 @@ from rnnbook.checks import (
     CheckFailed,
     as_array,
     call_answer,
+    diagnose,
     expect_callable,
     expect_close,
     expect_equal,
@@ -173,3 +174,17 @@ def test_failing_frames_are_hidden_from_ipython_tracebacks():
         func = getattr(checks, name)
         if callable(func) and name not in ("CheckFailed", "passed"):
             assert "__tracebackhide__" in func.__code__.co_varnames, name
+
+
+def test_diagnose_names_the_slip_of_a_known_wrong_answer():
+    right, transposed = np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(3, 2)
+    doubled = 2 * right
+    wrong = [(doubled, "is twice too large.", "divide by 2"), (transposed, "is transposed.", None)]
+    assert message(diagnose, "W", doubled, wrong) == \
+        "your `W` is twice too large.\nHint: divide by 2"
+    assert message(diagnose, "W", transposed, wrong) == "your `W` is transposed."
+    diagnose("W", right, wrong)  # an answer that is none of the wrong ones passes
+    # a "wrong" answer that equals the expected value on these inputs never rejects the right one
+    diagnose("W", right, [(right.copy(), "is wrong.", None)], expected=right)
+    with pytest.raises(CheckFailed):
+        diagnose("W", right, [(right.copy(), "is wrong.", None)])

@@ -7,14 +7,16 @@ self-check and the visible part of the autograder's test cells.
 
 The chapter modules are built from the helpers re-exported here (see ``_core``): ``expect_shape``,
 ``expect_close``, ``expect_equal``, ``expect_numeric``, ``expect_raises``, ``expect_callable``,
-``call_answer``, ``fail`` and ``passed``. Hidden tests never use them: they compute their expected
-values with NumPy or PyTorch, so a submission that replaces the checks still fails them.
+``call_answer``, ``diagnose`` (names the slip of an answer equal to a known wrong one), ``fail``
+and ``passed``. Hidden tests never use them: they compute their expected values with NumPy or
+PyTorch, so a submission that replaces the checks still fails them.
 """
 
 from rnnbook.checks._core import (
     CheckFailed,
     as_array,
     call_answer,
+    diagnose,
     expect_callable,
     expect_close,
     expect_equal,
@@ -29,6 +31,7 @@ __all__ = [
     "CheckFailed",
     "as_array",
     "call_answer",
+    "diagnose",
     "expect_callable",
     "expect_close",
     "expect_equal",

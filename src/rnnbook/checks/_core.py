@@ -191,6 +191,25 @@ def expect_equal(name, value, expected, hint=None):
     return value
 
 
+def diagnose(name, value, wrong_answers, expected=None, rtol=1e-6, atol=1e-8):
+    """Fail with the matching message if ``value`` equals one of the known wrong answers.
+
+    ``wrong_answers`` is a list of ``(array, message, hint)``; only arrays with the shape of
+    ``value`` are compared. When ``expected`` is given, a "wrong" answer that happens to equal it
+    on these inputs is skipped, so the right answer is never rejected by a diagnosis.
+    """
+    __tracebackhide__ = True
+    value = np.asarray(value)
+    expected = None if expected is None else np.asarray(expected)
+    for wrong, message, hint in wrong_answers:
+        wrong = np.asarray(wrong)
+        if expected is not None and wrong.shape == expected.shape and \
+                np.allclose(wrong, expected, rtol=rtol, atol=atol):
+            continue
+        if wrong.shape == value.shape and np.allclose(value, wrong, rtol=rtol, atol=atol):
+            fail(f"your `{name}` {message}", hint)
+
+
 def expect_raises(name, func, args, exception=ValueError, hint=None):
     """Fail unless calling ``func(*args)`` raises ``exception``; returns the exception raised."""
     __tracebackhide__ = True

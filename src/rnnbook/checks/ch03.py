@@ -14,6 +14,7 @@ import numpy as np
 from rnnbook.checks._core import (
     as_array,
     call_answer,
+    diagnose,
     expect_close,
     expect_numeric,
     expect_shape,
@@ -34,19 +35,6 @@ __all__ = [
 
 def _rng(seed):
     return np.random.default_rng(seed)
-
-
-def _diagnose(name, value, wrong_answers, rtol=1e-6, atol=1e-8):
-    """Fail with the matching message if ``value`` equals one of the known wrong answers.
-
-    ``wrong_answers`` is a list of ``(array, message, hint)``; only arrays with the shape of
-    ``value`` are compared.
-    """
-    __tracebackhide__ = True
-    for wrong, message, hint in wrong_answers:
-        wrong = np.asarray(wrong)
-        if wrong.shape == value.shape and np.allclose(value, wrong, rtol=rtol, atol=atol):
-            fail(f"your `{name}` {message}", hint)
 
 
 def _expect_shape(name, value, shape, hint):
@@ -85,7 +73,7 @@ def check_rnn_step(rnn_step):
                             "of shape (N, H); the state keeps one row per example.")
     out = expect_numeric(name, out)
     a = x @ W_xh.T + h_prev @ W_hh.T + b_h
-    _diagnose(name, out, [
+    diagnose(name, out, [
         (a, "is the pre-activation a_t: the tanh is missing.",
          "h_t = tanh(a_t); without the nonlinearity the network collapses to one linear map."),
         (np.tanh(x @ W_xh.T + h_prev @ W_hh.T),
@@ -132,12 +120,12 @@ def check_output_layer(output_layer):
                                "gives (N, T, M).")
     y_hat = expect_shape("y_hat", y_hat, (N, T, M))
     expected_scores = h @ W_hy.T + b_y
-    _diagnose("scores", scores, [
+    diagnose("scores", scores, [
         (h @ W_hy.T, "leaves out the bias b_y.", "add b_y of shape (M,)."),
     ])
     expect_close("scores", scores, expected_scores)
     y_hat = expect_numeric("y_hat", y_hat)
-    _diagnose("y_hat", y_hat, [
+    diagnose("y_hat", y_hat, [
         (expected_scores, "equals the scores: the softmax is missing.", None),
         (_softmax(expected_scores, axis=1), "normalises over the time axis (axis 1).",
          "the softmax runs over the classes, the last axis: keepdims=True and axis=-1."),
@@ -190,7 +178,7 @@ def check_sequence_loss(sequence_loss):
         fail(f"your `{name}` has shape {value.shape}; expected one number.",
              "sum over the steps, then average over the sequences of the batch.")
     value = expect_numeric(name, value.reshape(()))
-    _diagnose(name, value, [
+    diagnose(name, value, [
         ((nll * mask).sum() / mask.sum(), "averages over the unmasked steps instead of the N "
          "sequences.", "the book's loss sums over time and averages over the batch: divide by N."),
         ((nll * mask).sum(), "is the total over the batch; it should be averaged over the N "
@@ -421,7 +409,7 @@ def check_linear_rnn_matrix(linear_rnn_matrix):
                      hint="A maps the T stacked inputs (T * D numbers) to h_T (H numbers).")
     A = expect_numeric(name, A)
     expected = _blocks(W_xh, W_hh, T, range(T - 1, -1, -1))
-    _diagnose(name, A, [
+    diagnose(name, A, [
         (_blocks(W_xh, W_hh, T, range(T)), "has its blocks in reverse order.",
          "x_1 passes through T - 1 recurrent steps, so its block is W_hh^(T-1) W_xh; the last "
          "input's block is W_xh itself."),

@@ -19,6 +19,7 @@ import numpy as np
 from rnnbook.checks._core import (
     as_array,
     call_answer,
+    diagnose,
     expect_close,
     expect_equal,
     expect_numeric,
@@ -43,23 +44,6 @@ def _rng(seed):
 
 def _sigmoid(u):
     return 0.5 * (1.0 + np.tanh(0.5 * u))
-
-
-def _diagnose(name, value, wrong_answers, expected, rtol=1e-6, atol=1e-8):
-    """Fail with the matching message if ``value`` equals one of the known wrong answers.
-
-    ``wrong_answers`` is a list of ``(array, message, hint)``; only arrays with the shape of
-    ``value`` are compared, and a "wrong" answer that happens to equal ``expected`` on these
-    inputs is skipped (the right answer is never rejected by a diagnosis).
-    """
-    __tracebackhide__ = True
-    expected = np.asarray(expected)
-    for wrong, message, hint in wrong_answers:
-        wrong = np.asarray(wrong)
-        if wrong.shape == expected.shape and np.allclose(wrong, expected, rtol=rtol, atol=atol):
-            continue
-        if wrong.shape == value.shape and np.allclose(value, wrong, rtol=rtol, atol=atol):
-            fail(f"your `{name}` {message}", hint)
 
 
 def _call_unchanged(name, func, arg_names, *args):
@@ -142,9 +126,9 @@ def check_lstm_step(lstm_step):
         (_lstm_variants(x, h, c, W_xh, W_hh, b, one_minus_f=True)[1],
          "multiplies c_prev by 1 - f.", "the forget gate keeps what it multiplies: f * c_prev."),
     ]
-    _diagnose("c_next", c_next, wrong_c, c_ref)
+    diagnose("c_next", c_next, wrong_c, c_ref)
     expect_close("c_next", c_next, c_ref, rtol=1e-6, atol=1e-8)
-    _diagnose("h_next", h_next, [
+    diagnose("h_next", h_next, [
         (_lstm_variants(x, h, c, W_xh, W_hh, b, squash_c=False)[0],
          "is o * c_next: the tanh of the cell state is missing.",
          "h_next = o * tanh(c_next), which keeps h in (-1, 1)."),
@@ -196,7 +180,7 @@ def check_gru_step(gru_step):
     out = expect_numeric(name, out)
     args = (x, h, W_xh, W_hh, b_xh, b_hh)
     expected = _gru_variants(*args)
-    _diagnose(name, out, [
+    diagnose(name, out, [
         (_gru_variants(*args, reset="before"),
          "applies the reset gate to h_prev before the product, as in Cho et al. (2014).",
          "torch.nn.GRU (and cuDNN) apply it after: r * (h_prev @ W_hn.T + b_hn)."),
@@ -239,7 +223,7 @@ def check_cell_path_jacobian(cell_path_jacobian):
     J = expect_shape(name, J, (H, H))
     J = expect_numeric(name, J)
     expected = np.diag(f.prod(axis=0))
-    _diagnose(name, J, [
+    diagnose(name, J, [
         (np.diag(f.sum(axis=0)), "sums the forget gates over the steps.",
          "the chain rule multiplies the per-step Jacobians diag(f_s); it does not add them."),
         (np.diag(f[-1]), "is the Jacobian of the last step only.",
@@ -342,7 +326,7 @@ def check_torch_to_onnx_order(torch_to_onnx_order):
         out = expect_shape(name, out, value.shape,
                            hint="reordering the blocks keeps the shape (4H, ...).")
         out = expect_numeric(name, out)
-        _diagnose(name, out, [
+        diagnose(name, out, [
             (value, "is unchanged: the blocks are still in PyTorch's order (i, f, g, o).",
              "ONNX wants (i, o, f, g): blocks 0, 3, 1, 2 of the PyTorch matrix."),
             (_reorder(value, [0, 2, 3, 1]), "applies the inverse permutation (ONNX to PyTorch).",
@@ -379,7 +363,7 @@ def check_bidirectional_summary(bidirectional_summary):
         out = expect_shape(name, out, (N, 2 * H),
                            hint="concatenate the two (N, H) states along the feature axis.")
         out = expect_numeric(name, out)
-        _diagnose(name, out, [
+        diagnose(name, out, [
             (np.concatenate([h_n[-1], h_n[-2]], axis=1), "has backward first, forward second.",
              "h_n is ordered (layer, direction) with forward before backward: "
              "forward = h_n[-2], backward = h_n[-1]; concatenate [forward, backward]."),

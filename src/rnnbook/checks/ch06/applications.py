@@ -16,6 +16,7 @@ import numpy as np
 from rnnbook.checks._core import (
     as_array,
     call_answer,
+    diagnose,
     expect_close,
     expect_numeric,
     expect_shape,
@@ -30,19 +31,6 @@ __all__ = ["check_attention_step", "check_interval_coverage", "check_masked_last
 def _matches(value, wrong, rtol=1e-6, atol=1e-8):
     wrong = np.asarray(wrong)
     return value.shape == wrong.shape and np.allclose(value, wrong, rtol=rtol, atol=atol)
-
-
-def _diagnose(name, value, wrong_answers):
-    """Fail with the matching message if ``value`` equals one of ``(array, message, hint)``."""
-    __tracebackhide__ = True
-    for wrong, message, hint in wrong_answers:
-        if _matches(value, wrong):
-            fail(f"your `{name}` {message}", hint)
-
-
-# ---------------------------------------------------------------------------------------------
-# A chronological split, scaled with the training part only
-# ---------------------------------------------------------------------------------------------
 
 
 def check_split_and_scale(split_and_scale):
@@ -69,7 +57,7 @@ def check_split_and_scale(split_and_scale):
     mean, std = train.mean(), train.std()
     whole = (series - series.mean()) / series.std()
     got = np.concatenate(parts)
-    _diagnose("split", got, [
+    diagnose("split", got, [
         (series, "is not scaled at all.", "subtract the training mean and divide by the "
                                           "training standard deviation."),
         (whole, "is scaled with the mean and std of the whole series: that leaks the test period "
@@ -191,7 +179,7 @@ def check_masked_last_state(masked_last_state):
     got = expect_numeric(name, got)
     rows = np.arange(N)
     mask = (np.arange(T)[None, :] < lengths[:, None])[..., None]
-    _diagnose(name, got, [
+    diagnose(name, got, [
         (outputs[:, -1], "reads the last column of the padded batch, a padded step for every "
                          "shorter row.", "use each row's own length: outputs[n, lengths[n] - 1]."),
         (outputs[rows, lengths], "reads one step too late (index lengths[n]), a padded step.",
@@ -249,7 +237,7 @@ def check_attention_step(attention_step):
     e = np.tanh(pre) @ v
     masked = np.where(mask, e, -np.inf)
     w = _softmax(masked)
-    _diagnose("weights", weights, [
+    diagnose("weights", weights, [
         (_softmax(e), "give weight to padded positions: the mask is not applied.",
          "set the scores of masked positions to -inf before the softmax."),
         (_softmax(np.where(mask, pre @ v, -np.inf)), "leave out the tanh.",
@@ -263,7 +251,7 @@ def check_attention_step(attention_step):
     expect_close("weights", weights, w)
     expected_context = np.einsum("ns,nsh->nh", w, keys)
     context = expect_numeric("context", context)
-    _diagnose("context", context, [
+    diagnose("context", context, [
         (keys.mean(axis=1), "is the plain mean of the keys (padding included).",
          "weight each key by its attention weight."),
         (np.einsum("ns,nsh->nh", np.where(mask, e, 0), keys), "weights the keys by the raw "
