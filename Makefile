@@ -1,6 +1,7 @@
 # The book's commands. Every target creates or reuses the virtual environment in .venv by itself.
 #   make book       build the HTML book (warnings are errors) and print where it is
 #   make test       the whole test suite, fast to slow
+#   make test-portability  the notebooks again, under a second arithmetic configuration (CI runs it)
 #   make notebooks  re-execute every notebook in place, in a fresh kernel (for authors)
 #   make lab        open JupyterLab on the book
 #   make course     write an nbgrader course directory to $(COURSE_DIR)
@@ -31,7 +32,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test test-unit test-notebooks test-site test-grading notebooks lab course student bench lint clean distclean
+.PHONY: book test test-unit test-notebooks test-portability test-site test-grading notebooks lab course student bench lint clean distclean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -59,9 +60,25 @@ test-unit: $(STAMP)
 	$(BIN)/ruff check src tests tools benchmarks
 	$(PY) -m pytest tests/unit
 
+NBVAL := $(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+
 test-notebooks: $(STAMP)
-	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --nbval-cell-timeout 300 $$($(PY) tools/toc_notebooks.py)
+	$(NBVAL) $$($(PY) tools/toc_notebooks.py)
+
+# A second arithmetic configuration that every x86-64 CPU from the last fifteen years supports
+# (x86-64-v2): PyTorch's ATen kernels without vector extensions, MKL and oneDNN held to SSE4.2 and
+# SSE4.1, OpenBLAS's Nehalem kernels. The stored outputs must hold under it as under the machine's
+# own best kernels; see CONTRIBUTING.md, "Portable outputs". An OPENBLAS_CORETYPE already set for
+# this machine is kept: some machines set it because OpenBLAS misdetects their CPU.
+PORTABLE_ARITHMETIC := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
+  ONEDNN_MAX_CPU_ISA=SSE41 OPENBLAS_CORETYPE=$(or $(OPENBLAS_CORETYPE),Nehalem)
+
+# Trained models are cached apart and afresh, so that they are trained under this arithmetic too.
+test-portability: $(STAMP)
+	rm -rf _build/cache-portability
+	env $(PORTABLE_ARITHMETIC) $(PY) tools/arithmetic.py
+	env $(PORTABLE_ARITHMETIC) RNNBOOK_CACHE=_build/cache-portability \
+	  $(NBVAL) $$($(PY) tools/toc_notebooks.py)
 
 test-site: book
 	$(PY) -m pytest tests/site

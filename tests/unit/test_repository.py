@@ -88,3 +88,19 @@ def test_notebook_is_stored_executed_and_clean(path):
                 f"{where} stores stderr output: {''.join(out['text'])[:200]!r}"
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
             assert not MACHINE_PATH.search(text), f"{where} shows a path of this machine"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_ignored_outputs_are_tagged_and_followed_by_an_assert(path):
+    """DESIGN's portability rule: a chaotic output is ignored by a cell tag that readers do not see,
+    and what the text relies on is asserted by that cell or the next code cell."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for number, cell in enumerate(cells, start=1):
+        source = "".join(cell["source"])
+        assert "NBVAL_IGNORE_OUTPUT" not in source and "NBVAL_CHECK_OUTPUT" not in source, \
+            f"code cell {number}: use the cell tag 'nbval-ignore-output', not a comment on the page"
+        if "nbval-ignore-output" in cell["metadata"].get("tags", []):
+            following = "".join(cells[number]["source"]) if number < len(cells) else ""
+            assert "assert" in source or "assert" in following, \
+                f"code cell {number} ignores its output, but neither it nor the next cell asserts"

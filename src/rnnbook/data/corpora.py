@@ -1,4 +1,4 @@
-"""Text corpora that ship with Python, a character vocabulary, and a character n-gram model.
+"""Text corpora shipped with the package, a character vocabulary, and a character n-gram model.
 
     load_pydoc_text()           the English help texts of Python's ``pydoc_data``, normalised
     CharVocab.from_text(text)   the sorted set of characters of ``text``, as a vocabulary
@@ -6,13 +6,18 @@
     vocab.decode(ids)           ids of shape (T,) -> str
     CharNGram(order, V).fit(ids)  a count model of the next character given the previous ``order``
 
-Nothing is downloaded: ``pydoc_data.topics`` is part of the standard library (the text behind
-``help("assert")`` and friends), so the corpus is present on every machine that runs Python.
-Its exact content changes a little between Python releases; the book's numbers are computed on
-the Python version pinned by the project.
+Nothing is downloaded, and nothing depends on the Python that runs the book: the help topics
+(the text behind ``help("assert")`` and friends) are read from a snapshot of Python 3.11.7's
+``pydoc_data.topics`` that ships with the package (``data/snapshots/``, with its licence). The
+standard library's own copy changes with every patch release (3.11.2's is 1,612 characters
+longer), so reading it would change the book's numbers from one machine to the next.
 """
 
+import hashlib
+import json
+import lzma
 import numbers
+import pathlib
 import re
 import unicodedata
 
@@ -21,6 +26,11 @@ import numpy as np
 from rnnbook.shapes import check_tokens
 
 __all__ = ["CharNGram", "CharVocab", "load_pydoc_text"]
+
+SNAPSHOTS = pathlib.Path(__file__).parent / "snapshots"
+# The help topics of Python 3.11.7 (``pydoc_data.topics.topics``), as sorted JSON, xz-compressed.
+PYDOC_TOPICS = SNAPSHOTS / "pydoc_topics.json.xz"
+PYDOC_TOPICS_SHA256 = "00cd729de8406210fa9746b150851489cf11d5e122db4d1ca8a626f17b4be639"
 
 # Typographic characters of the help texts and their plain-ASCII spelling.
 _TYPOGRAPHY = str.maketrans({
@@ -31,8 +41,31 @@ _TYPOGRAPHY = str.maketrans({
 _UNDERLINE = re.compile(r"^([*=\-~^#])\1{2,}$", re.MULTILINE)
 
 
+def read_snapshot(path, sha256):
+    """The bytes of a data file that ships with the package, after checking its SHA-256.
+
+    Raises:
+        ValueError: if the file is missing or its checksum is not ``sha256`` (a damaged or
+            edited copy: reinstall the package, e.g. ``git checkout -- src/rnnbook/data``).
+    """
+    try:
+        blob = pathlib.Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: the data snapshot is missing; reinstall rnnbook "
+                         "(or restore the file from the repository)") from None
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != sha256:
+        raise ValueError(f"{path}: SHA-256 {digest}, expected {sha256}; the snapshot is damaged "
+                         "or was changed: restore it from the repository (git checkout -- "
+                         "src/rnnbook/data/snapshots)")
+    return blob
+
+
 def load_pydoc_text(ascii_only=True):
-    """The help topics of Python's ``pydoc_data`` as one normalised English text.
+    """The help topics of Python 3.11.7's ``pydoc_data`` as one normalised English text.
+
+    The topics come from the snapshot shipped with the package (its checksum is checked), so
+    every Python 3.11.x gives the same text: 460,604 characters with ``ascii_only``.
 
     The topics are joined in the order of their names, separated by a blank line, and
     normalised: Unicode compatibility forms are folded (NFKC, so an ellipsis becomes ``...``),
@@ -50,9 +83,8 @@ def load_pydoc_text(ascii_only=True):
     """
     if not isinstance(ascii_only, bool):
         raise ValueError(f"ascii_only: expected True or False, got {ascii_only!r}")
-    from pydoc_data import topics  # standard library; imported here to keep the import light
-
-    parts = [topics.topics[name].strip("\n") for name in sorted(topics.topics)]
+    topics = json.loads(lzma.decompress(read_snapshot(PYDOC_TOPICS, PYDOC_TOPICS_SHA256)))
+    parts = [topics[name].strip("\n") for name in sorted(topics)]
     text = unicodedata.normalize("NFKC", "\n\n".join(parts))
     text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
     if ascii_only:

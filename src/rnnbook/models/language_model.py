@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import numbers
+import os
 import pathlib
 import time
 
@@ -260,7 +261,10 @@ class CharLMResult:
 
 
 def cache_dir():
-    """``_build/cache/`` in the repository (or the working directory when not in one)."""
+    """Where trained models are cached: ``$RNNBOOK_CACHE`` if set, else ``_build/cache/`` in the
+    repository (or in the working directory when not in one)."""
+    if os.environ.get("RNNBOOK_CACHE"):
+        return pathlib.Path(os.environ["RNNBOOK_CACHE"])
     root = pathlib.Path(__file__).resolve().parents[3]
     if not (root / "_toc.yml").exists():
         root = pathlib.Path.cwd()
