@@ -60,7 +60,9 @@ test-unit: $(STAMP)
 	$(BIN)/ruff check src tests tools benchmarks
 	$(PY) -m pytest tests/unit
 
-NBVAL := $(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+# Two notebooks at a time, one per core (conftest.py keeps each notebook on one worker).
+NBVAL := $(PY) -m pytest -n 2 --dist loadgroup --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+  --nbval-cell-timeout 300
 
 test-notebooks: $(STAMP)
 	$(NBVAL) $$($(PY) tools/toc_notebooks.py)

@@ -7,6 +7,9 @@
     InterpolatedNGram(order).fit(tokens)            a word (or any token) n-gram with
                                                     interpolated absolute discounting
     best_word_ngram(train_ids, held_ids, V, ...)    its order chosen on validation
+    KneserNeyNGram(order, V).fit(tokens)            interpolated modified Kneser-Ney, the
+                                                    standard n-gram (rnnbook.kneser_ney)
+    best_kneser_ney(train_ids, held_ids, V, ...)    its order and discount chosen on validation
 
 A compressor is a language model too: a code of L bits for a text is a distribution that gives it
 probability ``2**-L``. "Conditional on the training text" means the bits needed to compress
@@ -14,7 +17,6 @@ train + held-out minus the bits for train alone, per held-out character: the com
 everything it learned from the training text, as a trained model may.
 """
 
-import collections
 import gzip
 import lzma
 import math
@@ -23,9 +25,10 @@ import numbers
 import numpy as np
 
 from rnnbook.data.corpora import CharNGram
+from rnnbook.kneser_ney import KneserNeyNGram, _as_ids
 
-__all__ = ["InterpolatedNGram", "best_char_ngram", "best_word_ngram", "compressor_bits",
-           "uniform_bits"]
+__all__ = ["InterpolatedNGram", "KneserNeyNGram", "best_char_ngram", "best_kneser_ney",
+           "best_word_ngram", "compressor_bits", "uniform_bits"]
 
 COMPRESSORS = {
     "gzip -9": lambda data: gzip.compress(data, compresslevel=9, mtime=0),
@@ -90,7 +93,7 @@ def best_char_ngram(train_ids, held_ids, vocab_size, orders=range(0, 9),
             "held_bits": held, "table": table}
 
 
-class InterpolatedNGram:
+class InterpolatedNGram(KneserNeyNGram):
     """An n-gram model with interpolated absolute discounting, down to the uniform distribution.
 
     ``P_n(w | h) = max(c(h, w) - d, 0) / c(h) + d * N1+(h) / c(h) * P_{n-1}(w | h')``, where ``h``
@@ -98,6 +101,9 @@ class InterpolatedNGram:
     training tokens, ``N1+(h)`` is the number of distinct tokens seen after ``h``, and
     ``d in (0, 1)`` is the discount. A context never seen falls back to ``P_{n-1}`` entirely; the
     unigram level interpolates with ``1 / V``, so every token keeps a positive probability.
+    This is :class:`~rnnbook.kneser_ney.KneserNeyNGram` with one discount and *raw* counts at
+    every level: without Kneser-Ney's continuation counts at the lower levels it is the weaker
+    model (it shares the implementation, hence ``fit``, ``prob``, ``log2_prob``, ...).
 
     Args:
         order: n >= 1 (1 = unigram).
@@ -106,61 +112,17 @@ class InterpolatedNGram:
     """
 
     def __init__(self, order, vocab_size, discount=0.75):
-        if not isinstance(order, numbers.Integral) or order < 1:
-            raise ValueError(f"order: expected an integer >= 1, got {order!r}")
-        if not isinstance(vocab_size, numbers.Integral) or vocab_size < 1:
-            raise ValueError(f"vocab_size: expected a positive integer, got {vocab_size!r}")
         if not (isinstance(discount, numbers.Real) and 0 < discount < 1):
             raise ValueError(f"discount: expected a number in (0, 1), got {discount!r}")
-        self.order, self.vocab_size, self.discount = int(order), int(vocab_size), float(discount)
-        self.counts = None
-
-    def fit(self, ids):
-        """Count every n-gram of orders 1..n of ``ids`` (a sequence of ints, length T >= n)."""
-        ids = [int(i) for i in ids]
-        if len(ids) < self.order:
-            raise ValueError(f"ids: expected at least {self.order} tokens, got {len(ids)}")
-        if min(ids) < 0 or max(ids) >= self.vocab_size:
-            raise ValueError(f"ids: expected token ids in [0, {self.vocab_size})")
-        # counts[k][context tuple of length k] -> Counter of next tokens
-        self.counts = [collections.defaultdict(collections.Counter) for _ in range(self.order)]
-        for t in range(len(ids)):
-            for k in range(min(self.order, t + 1)):
-                self.counts[k][tuple(ids[t - k:t])][ids[t]] += 1
-        self._totals = [{h: sum(c.values()) for h, c in level.items()} for level in self.counts]
-        return self
-
-    def prob(self, context, token):
-        """``P(token | context)``; ``context`` is a tuple of the previous tokens (any length)."""
-        if self.counts is None:
-            raise ValueError("InterpolatedNGram: call fit(ids) before using the model")
-        p = 1.0 / self.vocab_size
-        d = self.discount
-        context = tuple(context)
-        for k in range(min(self.order - 1, len(context)) + 1):
-            h = context[len(context) - k:] if k else ()
-            followers = self.counts[k].get(h)
-            if not followers:
-                break
-            total = self._totals[k][h]
-            p = max(followers.get(token, 0) - d, 0) / total + d * len(followers) / total * p
-        return p
-
-    def log2_prob(self, ids, start):
-        """``log2 P(ids[t] | ids[t-n+1:t])`` for ``t = start .. T-1``: array (T - start,)."""
-        ids = [int(i) for i in ids]
-        n = self.order - 1
-        return np.array([math.log2(self.prob(ids[max(0, t - n):t], ids[t]))
-                         for t in range(start, len(ids))])
-
-    def cross_entropy(self, ids, start):
-        """Mean bits per token of ``ids[start:]``, each predicted from the tokens before it."""
-        return float(-self.log2_prob(ids, start).mean())
+        super().__init__(order, vocab_size, float(discount), continuation=False)
 
 
 def best_word_ngram(train_ids, held_ids, vocab_size, orders=(1, 2, 3, 4),
                     discounts=(0.5, 0.75, 0.9), valid_fraction=0.1):
     """The :class:`InterpolatedNGram` with order and discount chosen on validation.
+
+    Absolute discounting without continuation counts: :func:`best_kneser_ney` is the stronger,
+    standard baseline.
 
     As :func:`best_char_ngram`: chosen on the last ``valid_fraction`` of the training ids by a
     model fitted on the rest, refitted on all training ids, scored on ``held_ids`` (predicted
@@ -186,3 +148,49 @@ def best_word_ngram(train_ids, held_ids, vocab_size, orders=(1, 2, 3, 4),
     held = model.cross_entropy(train_ids + held_ids, len(train_ids))
     return {"order": order, "discount": d, "valid_bits": table[(order, d)],
             "held_bits": held, "table": table}
+
+
+def best_kneser_ney(train_ids, held_ids, vocab_size, orders=range(1, 14),
+                    discounts=("modified", 0.6, 0.75, 0.9), valid_fraction=0.1):
+    """The :class:`~rnnbook.kneser_ney.KneserNeyNGram` with order and discount chosen on validation.
+
+    As :func:`best_word_ngram`: each (order, discount) is fitted on the training ids but their
+    last ``valid_fraction`` and scored on that last part; the best pair is refitted on all the
+    training ids and scored on ``held_ids`` (predicted with the end of the training ids as their
+    first context). Works for characters and words alike.
+
+    Args:
+        train_ids, held_ids: integer token ids, shapes (T,) and (H,), values in [0, V).
+        vocab_size: V.
+        orders: n-gram orders n to try (n - 1 tokens of context).
+        discounts: values of ``KneserNeyNGram``'s ``discount`` to try: ``"modified"`` (three
+            discounts per level from the counts of counts) or one number in [0, 1].
+
+    Returns:
+        dict with ``order``, ``discount``, ``valid_bits``, ``held_bits`` (per held-out token),
+        ``table`` {(order, discount): valid bits} and ``model`` (the refitted model).
+    """
+    train_ids = _as_ids("train_ids", train_ids, vocab_size, 1)
+    held_ids = _as_ids("held_ids", held_ids, vocab_size, 1)
+    orders, discounts = list(orders), list(discounts)
+    if not orders or not discounts:
+        raise ValueError(f"orders, discounts: expected at least one of each, got {orders!r} "
+                         f"and {discounts!r}")
+    n_valid = int(round(valid_fraction * train_ids.size)) \
+        if isinstance(valid_fraction, numbers.Real) else 0
+    cut = train_ids.size - n_valid
+    if not 0 < n_valid < train_ids.size or cut < max(orders):
+        raise ValueError(f"valid_fraction: expected a number in (0, 1) that leaves at least "
+                         f"{max(orders)} training ids, got {valid_fraction!r}")
+    table = {}
+    for order in orders:
+        model = KneserNeyNGram(order, vocab_size, discounts[0]).fit(train_ids[:cut])
+        for d in discounts:
+            model.discount = d
+            table[(order, d)] = model.cross_entropy(train_ids, cut)
+    order, d = min(table, key=table.get)
+    model = KneserNeyNGram(order, vocab_size, d).fit(train_ids)
+    held = model.cross_entropy(np.concatenate([train_ids, held_ids]), train_ids.size)
+    return {"order": order, "discount": d, "valid_bits": table[(order, d)],
+            "held_bits": held, "table": table, "model": model}
+
