@@ -2,6 +2,7 @@
 #   make book       build the HTML book (warnings are errors) and print where it is
 #   make test       the whole test suite, fast to slow
 #   make test-portability  the notebooks again, under a second arithmetic configuration (CI runs it)
+#   make test-install      book/setup.md's install without make, in a fresh copy (CI runs it)
 #   make notebooks  re-execute every notebook in place, in a fresh kernel (for authors)
 #   make lab        open JupyterLab on the book
 #   make course     write an nbgrader course directory to $(COURSE_DIR)
@@ -32,7 +33,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test test-unit test-notebooks test-portability test-site test-grading notebooks lab course student bench lint clean distclean
+.PHONY: book test test-unit test-notebooks test-portability test-install test-site test-grading notebooks lab course student bench lint clean distclean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -82,6 +83,9 @@ test-portability: $(STAMP)
 	env $(PORTABLE_ARITHMETIC) RNNBOOK_CACHE=_build/cache-portability \
 	  $(NBVAL) $$($(PY) tools/toc_notebooks.py)
 
+test-install: $(STAMP)
+	$(PY) -m pytest tests/install
+
 test-site: book
 	$(PY) -m pytest tests/site
 
@@ -91,7 +95,11 @@ test-grading: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) tools/run_notebooks.py $$($(PY) tools/toc_notebooks.py)
 
-lab: $(STAMP)
+# JupyterLab from whichever install is there: the full one, or else a student's light one
+# (`make student`), which `make lab` must not turn into the full development install.
+LAB_STAMP := $(if $(wildcard $(STAMP)),$(STAMP),$(STUDENT_STAMP))
+
+lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab
 
 course: $(STAMP)
