@@ -6,7 +6,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnbook.data.corpora import CharNGram, CharVocab, load_pydoc_text
+from rnnbook.data.corpora import (
+    CharNGram,
+    CharVocab,
+    load_pydoc_text,
+    load_pydoc_topics,
+    split_pydoc_topics,
+)
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +203,53 @@ def test_ngram_rejects_bad_ids_and_use_before_fit():
         model.fit([0, 1, 5])
     with pytest.raises(ValueError, match=r"shape \(T,\)"):
         model.fit(np.zeros((2, 3), dtype=int))
+
+
+# --------------------------------------------------------------------------- split_pydoc_topics
+
+@pytest.fixture(scope="module")
+def split():
+    return split_pydoc_topics()
+
+
+def test_topics_join_to_the_text(text):
+    topics = load_pydoc_topics()
+    assert list(topics) == sorted(topics) and len(topics) == 79
+    assert "\n\n".join(topics.values()) + "\n" == text
+
+
+def test_split_holds_out_whole_topics_and_about_the_fraction(split, text):
+    held, train = split["held_topics"], split["train_topics"]
+    assert set(held).isdisjoint(train) and len(held) + len(train) == 79
+    fraction = len(split["held_text"]) / (len(split["held_text"]) + len(split["train_text"]))
+    assert 0.10 <= fraction <= 0.11
+    topics = load_pydoc_topics()
+    assert split["held_text"] == "\n\n".join(topics[n] for n in held) + "\n"
+    # the text less the blank line between the two parts, plus the final newline of each part
+    assert len(split["held_text"]) + len(split["train_text"]) == len(text) - 1
+
+
+def test_split_leaves_no_copied_passage_across(split):
+    train, held = split["train_text"], split["held_text"]
+    windows = {train[i:i + 64] for i in range(len(train) - 63)}
+    assert not any(held[i:i + 64] in windows for i in range(len(held) - 63))
+    assert set(held) <= set(train)                      # no character is new in the held-out part
+
+
+def test_a_naive_split_by_position_would_copy_passages(text):
+    # the reason for the topic split: the last 10 % of the text repeats long training passages
+    cut = int(0.9 * len(text))
+    train, held = text[:cut], text[cut:]
+    windows = {train[i:i + 64] for i in range(len(train) - 63)}
+    copied = sum(held[i:i + 64] in windows for i in range(0, len(held) - 63, 16))
+    assert copied / ((len(held) - 63) // 16) > 0.05
+
+
+@pytest.mark.parametrize("kwargs, match", [({"held_out": 0}, "held_out"),
+                                           ({"held_out": 0.9}, "held_out"),
+                                           ({"min_copy": 8}, "min_copy"),
+                                           ({"min_copy": 64.0}, "min_copy"),
+                                           ({"ascii_only": 1}, "ascii_only")])
+def test_split_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        split_pydoc_topics(**kwargs)

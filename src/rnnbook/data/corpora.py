@@ -1,6 +1,8 @@
 """Text corpora shipped with the package, a character vocabulary, and a character n-gram model.
 
     load_pydoc_text()           the English help texts of Python's ``pydoc_data``, normalised
+    load_pydoc_topics()         the same, one text per help topic
+    split_pydoc_topics()        training and held-out text by whole topics, no copies across
     CharVocab.from_text(text)   the sorted set of characters of ``text``, as a vocabulary
     vocab.encode(text)          str -> int64 ids of shape (T,)
     vocab.decode(ids)           ids of shape (T,) -> str
@@ -25,7 +27,7 @@ import numpy as np
 
 from rnnbook.shapes import check_tokens
 
-__all__ = ["CharNGram", "CharVocab", "load_pydoc_text"]
+__all__ = ["CharNGram", "CharVocab", "load_pydoc_text", "load_pydoc_topics", "split_pydoc_topics"]
 
 SNAPSHOTS = pathlib.Path(__file__).parent / "snapshots"
 # The help topics of Python 3.11.7 (``pydoc_data.topics.topics``), as sorted JSON, xz-compressed.
@@ -61,6 +63,27 @@ def read_snapshot(path, sha256):
     return blob
 
 
+def _normalise(text, ascii_only):
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    if ascii_only:
+        text = text.translate(_TYPOGRAPHY)
+        text = text.encode("ascii", errors="ignore").decode("ascii")
+    text = _UNDERLINE.sub("", text)
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def load_pydoc_topics(ascii_only=True):
+    """The help topics of Python 3.11.7's ``pydoc_data``, each normalised as in
+    :func:`load_pydoc_text`: a dict from topic name (``"assert"``, ``"with"``, ...) to its text
+    (no leading or trailing newline), in the order of the names."""
+    if not isinstance(ascii_only, bool):
+        raise ValueError(f"ascii_only: expected True or False, got {ascii_only!r}")
+    topics = json.loads(lzma.decompress(read_snapshot(PYDOC_TOPICS, PYDOC_TOPICS_SHA256)))
+    return {name: _normalise(topics[name], ascii_only) for name in sorted(topics)}
+
+
 def load_pydoc_text(ascii_only=True):
     """The help topics of Python 3.11.7's ``pydoc_data`` as one normalised English text.
 
@@ -81,19 +104,71 @@ def load_pydoc_text(ascii_only=True):
     Returns:
         str, about half a million characters long, ending with a newline.
     """
-    if not isinstance(ascii_only, bool):
-        raise ValueError(f"ascii_only: expected True or False, got {ascii_only!r}")
-    topics = json.loads(lzma.decompress(read_snapshot(PYDOC_TOPICS, PYDOC_TOPICS_SHA256)))
-    parts = [topics[name].strip("\n") for name in sorted(topics)]
-    text = unicodedata.normalize("NFKC", "\n\n".join(parts))
-    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
-    if ascii_only:
-        text = text.translate(_TYPOGRAPHY)
-        text = text.encode("ascii", errors="ignore").decode("ascii")
-    text = _UNDERLINE.sub("", text)
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip("\n") + "\n"
+    return "\n\n".join(load_pydoc_topics(ascii_only).values()) + "\n"
+
+
+def _copy_groups(topics, min_copy):
+    """Topic names grouped so that two topics sharing a verbatim string of ``min_copy``
+    characters are in one group (union-find over the shared windows)."""
+    parent = {name: name for name in topics}
+
+    def root(name):
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    first_seen = {}
+    for name, text in topics.items():
+        for start in range(len(text) - min_copy + 1):
+            other = first_seen.setdefault(text[start:start + min_copy], name)
+            if other != name:
+                parent[root(name)] = root(other)
+    groups = {}
+    for name in topics:
+        groups.setdefault(root(name), []).append(name)
+    return list(groups.values())
+
+
+def split_pydoc_topics(held_out=0.1, min_copy=64, ascii_only=True):
+    """The help text split by whole topics, with no copied passage on both sides of the split.
+
+    The documentation repeats itself: the topic ``while`` is a section of ``compound``, copied
+    word for word. A split by position would put such copies on both sides, and a held-out score
+    would partly measure memory of the training text. Here topics that share any string of
+    ``min_copy`` characters are grouped first; whole groups are then held out, taken from the end
+    of the alphabet (groups ordered by their last topic's name, a group that would take the
+    held-out part past 1.1 ``held_out`` passed over), until at least ``held_out`` of the
+    characters are held out. Both parts keep the order of the names.
+
+    Args:
+        held_out: fraction of the characters to hold out, in (0, 0.5].
+        min_copy: length of the shortest shared string that ties two topics together (>= 16).
+        ascii_only: as in :func:`load_pydoc_text`.
+
+    Returns:
+        dict with ``train_text`` and ``held_text`` (str, topics joined by a blank line, each
+        ending with a newline) and ``train_topics``, ``held_topics`` (tuples of names).
+    """
+    if not (isinstance(held_out, numbers.Real) and 0 < held_out <= 0.5):
+        raise ValueError(f"held_out: expected a fraction in (0, 0.5], got {held_out!r}")
+    if not isinstance(min_copy, numbers.Integral) or isinstance(min_copy, bool) or min_copy < 16:
+        raise ValueError(f"min_copy: expected an integer >= 16, got {min_copy!r}")
+    topics = load_pydoc_topics(ascii_only)
+    total = sum(len(text) for text in topics.values())
+    held, held_size = set(), 0
+    for group in sorted(_copy_groups(topics, int(min_copy)), key=max, reverse=True):
+        size = sum(len(topics[name]) for name in group)
+        if held_size + size <= 1.1 * held_out * total:   # a group too large is passed over
+            held.update(group)
+            held_size += size
+        if held_size >= held_out * total:
+            break
+    train_names = tuple(name for name in topics if name not in held)
+    held_names = tuple(name for name in topics if name in held)
+    return {"train_text": "\n\n".join(topics[n] for n in train_names) + "\n",
+            "held_text": "\n\n".join(topics[n] for n in held_names) + "\n",
+            "train_topics": train_names, "held_topics": held_names}
 
 
 class CharVocab:
