@@ -31,8 +31,20 @@ BOOK_STYLE = {
 
 
 def use_book_style():
-    """Apply the book's matplotlib style (rcParams) for the rest of the session."""
+    """Apply the book's matplotlib style (rcParams) for the rest of the session.
+
+    In a Jupyter kernel with the inline backend, figures are also stored at twice their
+    resolution ("retina" PNG, shown at the same size), so that they stay sharp on high-density
+    screens and in the online book.
+    """
     mpl.rcParams.update(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:          # plain Python, no Jupyter: nothing to configure
+        return
+    if get_ipython() is not None and "inline" in mpl.get_backend():
+        set_matplotlib_formats("retina")
 
 
 def label_axes(ax, xlabel, ylabel, title=None):

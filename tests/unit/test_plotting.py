@@ -65,3 +65,25 @@ def test_heatmap_shape_and_colorbar(ax):
 def test_heatmap_rejects_non_matrix(ax):
     with pytest.raises(ValueError, match=r"matrix: expected shape \(rows, cols\), got \(3,\)"):
         plot_heatmap(ax, np.zeros(3), "x", "y")
+
+
+def test_figures_in_a_notebook_are_stored_at_twice_their_size():
+    import base64
+    import struct
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\n"
+        "from rnnbook.plotting import use_book_style\n"
+        "use_book_style()\n"
+        "plt.plot([0, 1])\n"
+        "plt.show()")])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    (image,) = [out for out in nb.cells[0].outputs if "image/png" in out.get("data", {})]
+    png = base64.b64decode(image["data"]["image/png"])
+    pixels = struct.unpack(">I", png[16:20])[0]           # the width field of the IHDR chunk
+    shown = image["metadata"]["image/png"]["width"]
+    # about 7 inches at 100 dpi shown (the inline backend trims the margins), stored twice as wide
+    assert 600 <= shown <= 800 and abs(pixels - 2 * shown) <= 2
