@@ -70,11 +70,13 @@ test-notebooks: $(STAMP)
 
 # A second arithmetic configuration that every x86-64 CPU from the last fifteen years supports
 # (x86-64-v2): PyTorch's ATen kernels without vector extensions, MKL and oneDNN held to SSE4.2 and
-# SSE4.1, OpenBLAS's Nehalem kernels. The stored outputs must hold under it as under the machine's
-# own best kernels; see CONTRIBUTING.md, "Portable outputs". An OPENBLAS_CORETYPE already set for
-# this machine is kept: some machines set it because OpenBLAS misdetects their CPU.
+# SSE4.1, OpenBLAS's Nehalem kernels, NumPy's own loops (exp, tanh, ...) at their SSE4.2 baseline.
+# The stored outputs must hold under it as under the machine's own best kernels; see
+# CONTRIBUTING.md, "Portable outputs". An OPENBLAS_CORETYPE already set for this machine is kept:
+# some machines set it because OpenBLAS misdetects their CPU.
 PORTABLE_ARITHMETIC := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
-  ONEDNN_MAX_CPU_ISA=SSE41 OPENBLAS_CORETYPE=$(or $(OPENBLAS_CORETYPE),Nehalem)
+  ONEDNN_MAX_CPU_ISA=SSE41 OPENBLAS_CORETYPE=$(or $(OPENBLAS_CORETYPE),Nehalem) \
+  NPY_DISABLE_CPU_FEATURES=X86_V3,X86_V4,AVX512_ICL,AVX512_SPR
 
 # Trained models are cached apart and afresh, so that they are trained under this arithmetic too.
 test-portability: $(STAMP)
