@@ -5,6 +5,7 @@
 #   make test-install      book/setup.md's install without make, in a fresh copy (CI runs it)
 #   make notebooks  re-execute every notebook in place, in a fresh kernel (for authors)
 #   make lab        open JupyterLab on the book
+#   make exercises  blank copies of the exercises for learners, in my_exercises/
 #   make course     write an nbgrader course directory to $(COURSE_DIR)
 #                   (PRIVATE=dir merges private tests; COURSE_ID=..., COURSE_OPTS="--due ...")
 #   make student    a student's light install (notebooks' runtime and JupyterLab, no book tools)
@@ -33,7 +34,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test test-unit test-notebooks test-portability test-install test-site test-grading notebooks lab course student bench lint clean distclean
+.PHONY: book test test-unit test-notebooks test-portability test-install test-site test-grading notebooks lab exercises course student bench lint clean distclean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -97,12 +98,16 @@ test-grading: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) tools/run_notebooks.py $$($(PY) tools/toc_notebooks.py)
 
-# JupyterLab from whichever install is there: the full one, or else a student's light one
-# (`make student`), which `make lab` must not turn into the full development install.
-LAB_STAMP := $(if $(wildcard $(STAMP)),$(STAMP),$(STUDENT_STAMP))
+# JupyterLab and the exercises from whichever install is there: the full one, or else a
+# student's light one (`make student`), which these targets must not turn into the full install.
+ANY_STAMP := $(if $(wildcard $(STAMP)),$(STAMP),$(STUDENT_STAMP))
 
-lab: $(LAB_STAMP)
+lab: $(ANY_STAMP)
 	$(BIN)/jupyter lab
+
+# Blank copies of every chapter's exercises in my_exercises/ (kept if they exist already).
+exercises: $(ANY_STAMP)
+	$(PY) -m rnnbook.exercise_copies
 
 course: $(STAMP)
 	$(PY) -m rnnbook.course $(COURSE_DIR) $(COURSE_ARGS)

@@ -2,8 +2,8 @@
 
 `make test-install` (CI runs it): the "macOS and Linux" block of `book/setup.md` is run line by
 line in a copy of the tracked files, with a new virtual environment; then the student install
-must run notebooks that need every declared runtime dependency, and must not contain the book's
-development tools.
+must run notebooks that need every declared runtime dependency and make the blank copies of the
+exercises, and must not contain the book's development tools.
 """
 
 import pathlib
@@ -42,5 +42,9 @@ def test_the_student_route_installs_what_the_notebooks_need(tmp_path):
         subprocess.run([venv / "jupyter", "nbconvert", "--to", "notebook", "--execute",
                         "--ExecutePreprocessor.timeout=600", "--output-dir", tmp_path / "out",
                         copy / notebook], check=True, capture_output=True, timeout=900)
+    subprocess.run([venv / "python", "-m", "rnnbook.exercise_copies", tmp_path / "mine"],
+                   check=True, capture_output=True)
+    assert len(list((tmp_path / "mine").glob("*.ipynb"))) == len(
+        list((copy / "chapters").glob("*/exercises.ipynb")))
     light = subprocess.run([venv / "python", "-c", "import nbval"], capture_output=True)
     assert light.returncode != 0, "the student install must not pull in the test tools"
