@@ -38,6 +38,10 @@ def test_the_student_route_installs_what_the_notebooks_need(tmp_path):
         subprocess.run(command, shell=True, cwd=copy, check=True, timeout=1800)
     venv = copy / ".venv" / "bin"
     subprocess.run([venv / "jupyter", "lab", "--version"], check=True, capture_output=True)
+    extensions = subprocess.run([venv / "jupyter", "labextension", "list"], check=True,
+                                capture_output=True, text=True)
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", extensions.stdout + extensions.stderr)
+    assert re.search(r"jupyterlab-myst v[\d.]+ enabled OK", listing), listing
     for notebook in NOTEBOOKS:
         subprocess.run([venv / "jupyter", "nbconvert", "--to", "notebook", "--execute",
                         "--ExecutePreprocessor.timeout=600", "--output-dir", tmp_path / "out",
