@@ -28,8 +28,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$",
                       re.M | re.S)
+# A hidden-test region of a test cell, with its line end (the book and the grader use it too).
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS"
-                    r"[ \t]*\n?", re.M | re.S)
+                    r"[ \t]*(?:\n|$)", re.M | re.S)
 NOTE = """**Your blank copy.** Write each answer in place of `raise NotImplementedError()`
 and run the test cell after it: it runs the visible checks (an instructor's grading runs more
 tests). The reference solutions are in the book, under "Show solution" below each exercise, and

@@ -2,20 +2,26 @@
 
 import functools
 import http.server
+import os
 import pathlib
+import shutil
 import threading
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "html"
+# RNNBOOK_SITE points the tests at a book built elsewhere (`jupyter-book build --path-output`).
+SITE = pathlib.Path(os.environ.get("RNNBOOK_SITE") or ROOT / "_build" / "html")
+CHROMIUM = os.environ.get("RNNBOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
 def site():
     """The folder of the built HTML book; the tests need `make book` to have run."""
     if not (SITE / "index.html").exists():
-        pytest.fail(f"no built book at {SITE.relative_to(ROOT)}: run `make book` first")
+        pytest.fail(f"no built book at {SITE}: run `make book` first")
     return SITE
 
 
@@ -34,6 +40,24 @@ def site_url(site):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (playwright). Without Chromium the test explains how to get it and skips,
+    except in CI (CI or RNNBOOK_REQUIRE_BROWSER set), where a missing browser is a failure."""
+    if not os.path.exists(CHROMIUM):
+        message = (f"Chromium not found at {CHROMIUM}. Install it (Debian/Ubuntu: "
+                   "`apt-get install chromium`) or set RNNBOOK_CHROMIUM to its path.")
+        if os.environ.get("CI") or os.environ.get("RNNBOOK_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
 
 
 def built_pages(site):

@@ -6,32 +6,9 @@ page is saved under _build/. Without Chromium the test explains how to get it an
 CI (CI or RNNBOOK_REQUIRE_BROWSER set), where a missing browser is a failure.
 """
 
-import os
-import shutil
-
-import pytest
 from conftest import ROOT, built_pages
 
-CHROMIUM = os.environ.get("RNNBOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = ROOT / "_build" / "screenshots" / "front-page.png"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        message = (f"Chromium not found at {CHROMIUM}. Install it (Debian/Ubuntu: "
-                   "`apt-get install chromium`) or set RNNBOOK_CHROMIUM to its path.")
-        if os.environ.get("CI") or os.environ.get("RNNBOOK_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 def _visit(browser, url):

@@ -4,6 +4,7 @@ tests that the autograder runs (book/_ext/book_html.py removes them)."""
 import json
 
 import nbformat
+
 from conftest import ROOT, built_pages
 
 MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -49,3 +50,11 @@ def test_visible_checks_and_solutions_stay(site):
     assert "rnnbook.checks" in text or "check_" in text
     assert "BEGIN SOLUTION" in text  # the reference solution, collapsed
     assert "hidden tests are not shown" in text
+
+
+def test_the_downloadable_exercises_are_the_blank_copies(site):
+    for path in (site / "_sources").rglob("exercises.ipynb"):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        assert "BEGIN SOLUTION" not in code and "raise NotImplementedError()" in code, path
+        assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), path
