@@ -62,8 +62,8 @@ test-unit: $(STAMP)
 	$(BIN)/ruff check src tests tools benchmarks
 	$(PY) -m pytest tests/unit
 
-# Two notebooks at a time, one per core (conftest.py keeps each notebook on one worker).
-NBVAL := $(PY) -m pytest -n 2 --dist loadgroup --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+# Two notebooks at a time, one per core; loadfile keeps the cells of a notebook on one worker.
+NBVAL := $(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
   --nbval-cell-timeout 300
 
 test-notebooks: $(STAMP)

@@ -1,22 +1,28 @@
 """pytest settings for the notebook tests (`make test-notebooks`, `make test-portability`).
 
-The notebooks run on both cores with pytest-xdist (`-n 2 --dist loadgroup`). nbval runs the cells
-of a notebook one after another in one kernel, so each notebook is one group that a single worker
-runs in order. The notebooks that train the cached character language model (they call
-`train_char_lm`) share one group, so that the first trains it and the others load it instead of
-training it again at the same time on the other core.
+The notebooks run on both cores with pytest-xdist (`-n 2 --dist loadfile`): nbval runs the cells
+of a notebook one after another in one kernel, and loadfile keeps each notebook on one worker.
+At the end, a table gives each notebook's time.
 """
 
-import pytest
 
-SHARED_MODEL = "train_char_lm("
+SECONDS = {}   # notebook path -> seconds its cells took, summed (reported at the end)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    for item in items:
-        path = item.path
-        if path.suffix != ".ipynb":
-            continue
-        shares_model = SHARED_MODEL in path.read_text(encoding="utf-8")
-        item.add_marker(pytest.mark.xdist_group("char-lm" if shares_model else str(path)))
+def pytest_runtest_logreport(report):
+    if report.when == "call" and ".ipynb::" in report.nodeid:
+        path = report.nodeid.split("::")[0]
+        SECONDS[path] = SECONDS.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print each notebook's time: the book's budget is 60 s per notebook on two cores."""
+    if not SECONDS:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write("seconds per notebook, its cells' time (a notebook that found its model in the cache "
+          "ran warm):")
+    for path, seconds in sorted(SECONDS.items(), key=lambda item: -item[1]):
+        write(f"  {seconds:6.1f}  {path}{'  (over 60 s)' if seconds > 60 else ''}")
+    write(f"  {sum(SECONDS.values()):6.1f}  in all")
