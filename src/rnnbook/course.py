@@ -2,13 +2,13 @@
 
     python -m rnnbook.course [DIR] [--course-id ID] [--exchange DIR] [--timeout SECONDS]
                              [--private DIR] [--due CHAPTER=DATE ...] [--late-penalty FRACTION]
-                             [--roster CSV] [--book-url URL] [--chapters DIR]
+                             [--roster CSV] [--book-url URL] [--chapters DIR] [--no-sandbox]
 
 DIR (default ``_build/course``) receives:
 
 - ``course.toml``: the course's settings (course id, exchange root, timeout, private folder, due
-  dates, late penalty). It is written once, from the options of the first build, and never
-  overwritten: edit it, and every later build uses it. An option given on a later build
+  dates, late penalty, sandbox). It is written once, from the options of the first build, and
+  never overwritten: edit it, and every later build uses it. An option given on a later build
   overrides the file for that build only.
 - ``nbgrader_config.py`` (regenerated on every build from ``course.toml``) which finally loads
   ``nbgrader_config_local.py`` when that file exists: put any other nbgrader setting there.
@@ -23,6 +23,8 @@ Running it again regenerates ``source/``, ``release/`` and ``nbgrader_config.py`
 
 The configuration plugs :class:`ResilientExecute` into ``nbgrader autograde``: a cell that loops
 forever, leaves its kernel unresponsive or kills it costs that cell, not the whole submission.
+With ``sandbox = true`` (the default) every kernel runs in the sandbox of :mod:`rnnbook.sandbox`;
+the build checks that the sandbox starts and stops with the fix if it does not.
 """
 
 import argparse
@@ -43,9 +45,10 @@ import nbformat
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from rnnbook.course_markup import rewrite_notebook
+from rnnbook.sandbox import SandboxedKernelManager, SandboxError, check_sandbox
 
 COURSE_ID = "rnnbook"
 NOTEBOOK = "exercises.ipynb"
@@ -89,6 +92,9 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplemente
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, QuietOverwriteCells, CheckCellMetadata]
+
+# Sandbox: {sandbox_comment}
+c.ResilientExecute.sandbox = {sandbox}
 
 # A cell that runs longer than this many seconds is interrupted and counts as an error.
 c.Execute.timeout = {timeout}
@@ -147,6 +153,9 @@ private = {private}
 late_penalty_per_day = {late_penalty_per_day}
 # The book's web address, for links in the students' copies ("": page names only).
 book_url = {book_url}
+# Autograde each submission in a sandbox that hides the course's files (false: no sandbox,
+# every submission runs with your rights; see "For instructors").
+sandbox = {sandbox}
 
 # Due dates, one per assignment, in UTC, e.g. "01_background" = "2026-10-05 23:59:00"
 [due]
@@ -163,6 +172,7 @@ class Settings:
     private: str = ""
     late_penalty_per_day: float = 0.0
     book_url: str = ""
+    sandbox: bool = True
     due: dict = dataclasses.field(default_factory=dict)
 
     def check(self):
@@ -171,6 +181,8 @@ class Settings:
                               f"folders of the exchange), got {self.course_id!r}.")
         if int(self.timeout) < 1:
             raise CourseError(f"the timeout must be at least 1 second, got {self.timeout}.")
+        if not isinstance(self.sandbox, bool):
+            raise CourseError(f"sandbox is true or false (no quotes), got {self.sandbox!r}.")
         if not 0 <= float(self.late_penalty_per_day) <= 1:
             raise CourseError("the late penalty is a fraction of the score per day, between 0 "
                               f"and 1; got {self.late_penalty_per_day}.")
@@ -223,7 +235,8 @@ def write_settings(course_dir, settings):
         course_id=_toml(settings.course_id), exchange_root=_toml(settings.exchange_root),
         timeout=int(settings.timeout), private=_toml(settings.private),
         late_penalty_per_day=float(settings.late_penalty_per_day),
-        book_url=_toml(settings.book_url), due=due), encoding="utf-8")
+        book_url=_toml(settings.book_url), sandbox=str(bool(settings.sandbox)).lower(),
+        due=due), encoding="utf-8")
     return True
 
 
@@ -245,6 +258,13 @@ class ResilientExecute(Execute):
 
     responsive_timeout = Integer(
         5, help="Seconds a kernel may take to answer after an interrupted cell.").tag(config=True)
+    sandbox = Bool(False, help="Start every kernel in the sandbox of rnnbook.sandbox."
+                   ).tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.sandbox:
+            self.kernel_manager_class = SandboxedKernelManager
 
     def preprocess(self, nb, resources=None, km=None):
         self._succeeded = set()
@@ -398,10 +418,15 @@ def write_config(course_dir, timeout=DEFAULT_TIMEOUT, max_lines=1000, settings=N
     else:
         late_comment = "no penalty (late_penalty_per_day = 0 in course.toml)."
         late = ""
+    sandbox_comment = ("each submission's kernel runs in bubblewrap (rnnbook.sandbox):\n# its "
+                       "own folder only, no network, memory and process limits." if settings.sandbox
+                       else "OFF (sandbox = false in course.toml): submissions run with your "
+                       "rights.")
     text = CONFIG.format(marker=MARKER, course_id=settings.course_id, exchange=exchange,
                          timeout=int(settings.timeout), max_lines=int(max_lines),
                          harmless=HARMLESS_STDERR, late_comment=late_comment, late=late,
-                         local=LOCAL_CONFIG)
+                         local=LOCAL_CONFIG, sandbox=bool(settings.sandbox),
+                         sandbox_comment=sandbox_comment)
     course_dir = pathlib.Path(course_dir)
     (course_dir / "nbgrader_config.py").write_text(text)
     (course_dir / STUDENT_CONFIG).write_text(STUDENT_CONFIG_TEXT.format(
@@ -466,8 +491,16 @@ def build(course_dir, exercises, timeout=None, settings=None, root=None):
     if timeout is not None:
         settings.timeout = timeout
     settings.check()
+    if settings.sandbox:
+        try:
+            check_sandbox()
+        except SandboxError as exc:
+            raise CourseError(str(exc)) from None
     course_dir, old_points = prepare(course_dir)
-    notes = []
+    notes = ["Autograding runs every submission in a sandbox (bubblewrap; it started here)."
+             if settings.sandbox else
+             "WARNING: autograding runs without a sandbox (sandbox = false): every submission "
+             "runs with your rights and can read the gradebook and the hidden tests."]
     if write_settings(course_dir, settings):
         notes.append(f"Wrote the course's settings to {course_dir / SETTINGS_FILE}; edit them "
                      "there (later builds never overwrite that file).")
@@ -573,6 +606,9 @@ def parser():
                         "email) with `nbgrader db student import`")
     p.add_argument("--book-url", metavar="URL",
                    help="the book's web address, so the students' copies link to its pages")
+    p.add_argument("--no-sandbox", dest="sandbox", action="store_false", default=None,
+                   help="autograde without the bubblewrap sandbox (not recommended: every "
+                        "submission then runs with your rights)")
     p.add_argument("--chapters", metavar="DIR",
                    help="the folder holding <chapter>/exercises.ipynb (default: ./chapters in a "
                         "clone of the book, else the installed book's)")
@@ -585,7 +621,7 @@ def main(argv=None):
         course_dir = pathlib.Path(args.course_dir)
         settings = read_settings(course_dir)
         for field in ("course_id", "exchange_root", "timeout", "private",
-                      "late_penalty_per_day", "book_url"):
+                      "late_penalty_per_day", "book_url", "sandbox"):
             value = getattr(args, field)
             if value is not None:
                 setattr(settings, field, value)

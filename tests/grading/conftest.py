@@ -1,4 +1,5 @@
-"""Fixtures of the grading round trip: every exercises notebook is graded once, two at a time."""
+"""Fixtures of the grading round trip: every exercises notebook that the selected tests need is
+graded once, two at a time."""
 
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -9,15 +10,29 @@ from roundtrip import FIXTURE, all_notebooks, assignment_of, grade_class
 NOTEBOOKS = all_notebooks()
 WORKERS = int(os.environ.get("RNNBOOK_GRADING_WORKERS", "2"))
 GRADED = []  # the graded classes, for the timing table at the end
+NEEDED = set()  # the notebooks whose graded class a selected test uses
+
+
+def pytest_collection_finish(session):
+    """Note the notebooks that the selected tests (after -k and -m) need."""
+    for item in session.items:
+        if "graded_fixture" in item.fixturenames:
+            NEEDED.add(FIXTURE)
+        if "graded" in item.fixturenames:
+            NEEDED.add(item.callspec.params["graded"])
 
 
 @pytest.fixture(scope="session")
 def grading(tmp_path_factory):
-    """Start grading every notebook in the background; ``{notebook: future Graded}``."""
+    """Start grading the needed notebooks in the background; ``{notebook: future Graded}``.
+
+    The fixture, whose class is the largest, goes first, so that the two workers finish together.
+    """
+    order = sorted(NEEDED, key=lambda notebook: (notebook != FIXTURE, NOTEBOOKS.index(notebook)))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         yield {notebook: pool.submit(grade_class, notebook,
                                      tmp_path_factory.mktemp(assignment_of(notebook)))
-               for notebook in NOTEBOOKS}
+               for notebook in order}
         pool.shutdown(cancel_futures=True)
 
 

@@ -15,6 +15,7 @@ import math
 import os
 import pathlib
 import re
+import socket
 import time
 from collections.abc import Callable
 
@@ -54,6 +55,61 @@ for _name, _module in list(sys.modules.items()):
             if _attr.startswith(("check_", "expect_")):
                 setattr(_module, _attr, lambda *args, **kwargs: None)
 '''
+
+# Attacks on the grader's machine, run on the fixture (assignment "fixture") in a sandbox. Paths
+# are relative to the folder being graded, <course>/autograded/<student>/fixture. Each attack
+# prints LEAKED, WROTE or CONNECTED if it succeeds and "blocked" if it does not.
+COURSE = "../../.."
+READ = """
+for _path in {paths!r}:
+    try:
+        with open(_path, "rb") as _file:
+            print("LEAKED", _path, _file.read(64))
+    except OSError as _error:
+        print("blocked", _path, type(_error).__name__)
+"""
+READ_GRADEBOOK = READ.format(paths=[f"{COURSE}/gradebook.db"])
+READ_SOURCE = READ.format(paths=[f"{COURSE}/source/fixture/{NOTEBOOK}",
+                                 f"{COURSE}/release/fixture/{NOTEBOOK}"])
+READ_OTHER = READ.format(paths=[f"{COURSE}/submitted/instructor/fixture/{NOTEBOOK}",
+                                f"{COURSE}/autograded/instructor/fixture/{NOTEBOOK}"])
+PWNED = "pwned.txt"
+WRITE = """
+for _path in {paths!r}:
+    try:
+        with open(_path, "a") as _file:
+            _file.write("pwned")
+        print("WROTE", _path)
+    except OSError as _error:
+        print("blocked", _path, type(_error).__name__)
+""".format(paths=[f"{COURSE}/{PWNED}", f"{COURSE}/../{PWNED}",
+                  f"{COURSE}/submitted/instructor/fixture/{PWNED}"])
+# A service on the grader's loopback; no connection may reach it.
+LISTENER = socket.create_server(("127.0.0.1", 0))
+CONNECT = f"""
+import socket
+for _address in [("127.0.0.1", {LISTENER.getsockname()[1]}), ("pypi.org", 443)]:
+    try:
+        socket.create_connection(_address, timeout=5).close()
+        print("CONNECTED", _address)
+    except OSError as _error:
+        print("blocked", _address, type(_error).__name__)
+"""
+# Fork until refused (5000 forks is far beyond the sandbox's limit; the children would live a
+# minute without a sandbox), then allocate 20 GiB.
+FORK = """
+import os, time
+_children = 0
+try:
+    for _ in range(5000):
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        _children += 1
+finally:
+    print("forked", _children)
+"""
+ALLOCATE = "_hoard = np.ones(20 * 2**30 // 8)"
 
 
 def cell_seconds(cell):
@@ -197,10 +253,21 @@ FIXTURE_CASES = [
     Case("warns", edited("source", wrap_functions(WARN, 0))),
     Case("writes-stderr", edited("source", wrap_functions(STDERR, 0)), (0,)),
 ]
+# Attacks that a sandbox stops: the answers stay right, so only the fork bomb and the huge
+# allocation (in the last answer, which fails) cost points.
+ATTACKS = [
+    Case("reads-gradebook", edited("source", prepend(READ_GRADEBOOK, 0))),
+    Case("reads-source", edited("source", prepend(READ_SOURCE, 0))),
+    Case("reads-other", edited("source", prepend(READ_OTHER, 0))),
+    Case("writes-outside", edited("source", prepend(WRITE, 0))),
+    Case("connects", edited("source", prepend(CONNECT, 0))),
+    Case("forks", edited("source", prepend(FORK, -1)), (-1,)),
+    Case("allocates", edited("source", prepend(ALLOCATE, -1)), (-1,)),
+]
 
 
 def cases_for(notebook):
-    return CASES + (FIXTURE_CASES if notebook == FIXTURE else [])
+    return CASES + (FIXTURE_CASES + ATTACKS if notebook == FIXTURE else [])
 
 
 @dataclasses.dataclass

@@ -14,6 +14,7 @@ from rnnbook import course, grades
 from rnnbook import course_markup as markup
 from rnnbook.checks import CheckFailed
 from rnnbook.checks.partial import Credit, NoCredit
+from rnnbook.sandbox import SandboxedKernelManager, SandboxError
 
 
 def run_main(*argv):
@@ -93,7 +94,8 @@ def test_exercise_points_reads_the_graded_cells():
 
 def test_settings_are_written_once_and_read_back(tmp_path):
     settings = course.Settings(course_id="rnn-b", exchange_root="/srv/x", timeout=9,
-                               late_penalty_per_day=0.25, due={"01_a": "2026-10-05 23:59"})
+                               late_penalty_per_day=0.25, sandbox=False,
+                               due={"01_a": "2026-10-05 23:59"})
     assert course.write_settings(tmp_path, settings)
     assert course.read_settings(tmp_path) == settings
     assert not course.write_settings(tmp_path, course.Settings())
@@ -105,6 +107,7 @@ def test_settings_are_written_once_and_read_back(tmp_path):
     ("timeout", 0, "at least 1 second"),
     ("late_penalty_per_day", 1.5, "between 0 and 1"),
     ("due", {"01_a": "next friday"}, "should read like"),
+    ("sandbox", "no", "true or false"),
 ])
 def test_bad_settings_are_errors_that_say_what_to_write(field, value, message):
     with pytest.raises(course.CourseError, match=message):
@@ -115,6 +118,32 @@ def test_an_unknown_setting_in_the_file_is_named(tmp_path):
     (tmp_path / course.SETTINGS_FILE).write_text('course_id = "a"\ncourseid = "b"\n')
     with pytest.raises(course.CourseError, match=r"unknown settings \['courseid'\]"):
         course.read_settings(tmp_path)
+
+
+def test_autograding_is_sandboxed_unless_the_course_opts_out(tmp_path):
+    assert course.Settings().sandbox
+    course.write_config(tmp_path)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    assert config.ResilientExecute.sandbox is True
+    execute = course.ResilientExecute(config=config)
+    assert execute.kernel_manager_class is SandboxedKernelManager
+    course.write_config(tmp_path, settings=course.Settings(sandbox=False))
+    text = (tmp_path / "nbgrader_config.py").read_text()
+    assert "c.ResilientExecute.sandbox = False" in text and "OFF" in text
+    assert course.parser().parse_args(["--no-sandbox"]).sandbox is False
+    assert course.parser().parse_args([]).sandbox is None  # course.toml decides
+
+
+def test_a_build_without_a_working_sandbox_stops_and_names_the_fix(tmp_path, monkeypatch):
+    def broken():
+        raise SandboxError("bubblewrap is missing: apt-get install bubblewrap")
+    monkeypatch.setattr(course, "check_sandbox", broken)
+    chapter = tmp_path / "chapters" / "01_a"
+    chapter.mkdir(parents=True)
+    (chapter / course.NOTEBOOK).write_text("{}")  # the build stops before reading it
+    message = run_main(tmp_path / "c", "--chapters", tmp_path / "chapters")
+    assert "apt-get install bubblewrap" in message
+    assert not (tmp_path / "c").exists()
 
 
 def test_the_config_carries_exchange_and_late_penalty(tmp_path):
