@@ -59,7 +59,7 @@ book: $(STAMP)
 test: test-unit test-notebooks test-site test-grading
 
 test-unit: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/ruff check src tests tools benchmarks conftest.py
 	$(PY) -m pytest tests/unit
 
 # Two notebooks at a time, one per core; loadfile keeps the cells of a notebook on one worker.
@@ -130,7 +130,7 @@ bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/ruff check src tests tools benchmarks conftest.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
