@@ -464,3 +464,50 @@ def test_best_window_hidden_test_rejects_wrong_answers():
                               (max(errors, key=errors.get), max(errors.values()))]:
         with pytest.raises(AssertionError):
             hidden_test("ch01-best-window-tests", best_p=best_p, best_rmse=best_rmse)
+
+
+# ------------------------------------------------ right answers computed in float32 (review 2)
+
+def _acf_float32(x, k):
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    d = x - x.mean()
+    return float(d[: len(d) - k] @ d[k:] / (d @ d))
+
+
+def _ema_float32(x, a, s0=0.0):
+    s, out = torch.tensor(float(s0)), []
+    for value in torch.as_tensor(np.asarray(x), dtype=torch.float32):
+        s = a * s + (1 - a) * value
+        out.append(s)
+    return torch.stack(out)
+
+
+def _fit_ar_float32(X, y):
+    X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(y), dtype=torch.float32)
+    A = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+    coef = torch.linalg.lstsq(A, y[:, None]).solution[:, 0]
+    return coef[:-1].numpy(), float(coef[-1])
+
+
+@pytest.mark.parametrize("check, grade_id, answers", [
+    (ch01.check_autocorrelation, "ch01-autocorrelation-tests",
+     {"autocorrelation": _acf_float32}),
+    (ch01.check_ema, "ch01-ema-tests", {"ema": _ema_float32, "k_forgotten": 90}),
+    (ch01.check_fit_ar, "ch01-fit-ar-tests", {"fit_ar": _fit_ar_float32}),
+], ids=["autocorrelation", "ema", "fit_ar"])
+def test_float32_answers_pass_check_and_hidden_test(check, grade_id, answers, capsys):
+    first = next(iter(answers.values()))
+    check(first)
+    out = capsys.readouterr().out
+    assert "passed:" in out and all(len(line) <= 79 for line in out.splitlines())
+    hidden_test(grade_id, **answers)
+
+
+def test_bias_corrected_ema_still_fails():
+    def corrected(x, a, s0=0.0):
+        z = ema(x, a, s0)
+        return z / (1 - a ** np.arange(1, len(x) + 1))
+    failure(ch01.check_ema, corrected)
+    with pytest.raises(AssertionError):
+        hidden_test("ch01-ema-tests", ema=corrected, k_forgotten=90)

@@ -349,3 +349,30 @@ _OVER = float(ch02.EXERCISE_LOSSES.mean() - masked_mean(ch02.EXERCISE_LOSSES, ch
 def test_hidden_tests_reject_wrong_answers(grade_id, answers):
     with pytest.raises((AssertionError, ValueError, IndexError)):   # the grader scores 0
         hidden_test(grade_id, **answers)
+
+
+# ------------------------------------------------------------- masked_mean (review 2)
+
+def _nonzero_mean(losses, mask):
+    kept = np.asarray(losses) * np.asarray(mask)
+    return float(kept[kept != 0].mean())
+
+
+def test_masked_mean_of_nonzero_losses_fails_check_and_hidden_test():
+    assert "non-zero loss" in failure(ch02.check_masked_mean, _nonzero_mean)
+    with pytest.raises(AssertionError, match="loss 0"):
+        hidden_test("ch02-masked-mean-tests", masked_mean=_nonzero_mean,
+                    overstatement=ch02.EXERCISE_LOSSES.mean() - masked_mean(
+                        ch02.EXERCISE_LOSSES, ch02.EXERCISE_MASK))
+
+
+def test_masked_mean_in_float32_passes_check_and_hidden_test(capsys):
+    def in_float32(losses, mask):
+        losses = torch.as_tensor(np.asarray(losses), dtype=torch.float32)
+        mask = torch.as_tensor(np.asarray(mask), dtype=torch.float32)
+        return float((losses * mask).sum() / mask.sum())
+    ch02.check_masked_mean(in_float32)
+    assert "passed: masked_mean" in capsys.readouterr().out
+    hidden_test("ch02-masked-mean-tests", masked_mean=in_float32,
+                overstatement=ch02.EXERCISE_LOSSES.mean() - masked_mean(
+                    ch02.EXERCISE_LOSSES, ch02.EXERCISE_MASK))

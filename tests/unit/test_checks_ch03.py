@@ -6,6 +6,7 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from rnnbook.checks import CheckFailed, ch03
 
@@ -449,3 +450,46 @@ def test_hidden_tests_reject_wrong_answers(grade_id, name, answer):
 ])
 def test_batched_shapes_more_wrong_answers(answer, words):
     assert f"`{words}`" in failure(ch03.check_batched_shapes, answer)
+
+
+# ------------------------------------------- sequence_loss must read the mask (review 2)
+
+def _ignore_index_loss(scores, targets, mask):
+    """The natural torch answer that never reads ``mask``."""
+    s = torch.as_tensor(np.asarray(scores))
+    y = torch.as_tensor(np.asarray(targets))
+    return F.cross_entropy(s.reshape(-1, s.shape[-1]), y.reshape(-1), ignore_index=-1,
+                           reduction="sum").item() / s.shape[0]
+
+
+def _targets_as_mask(scores, targets, mask):
+    return sequence_loss(scores, targets, (np.asarray(targets) >= 0).astype(float))
+
+
+def _float32_loss(scores, targets, mask):
+    s = torch.as_tensor(np.asarray(scores), dtype=torch.float32)
+    m = torch.as_tensor(np.asarray(mask), dtype=torch.float32)
+    y = torch.as_tensor(np.where(np.asarray(mask) > 0, targets, 0))
+    nll = -torch.log_softmax(s, dim=-1).gather(-1, y[..., None])[..., 0]
+    return float((nll * m).sum() / s.shape[0])
+
+
+@pytest.mark.parametrize("answer", [_ignore_index_loss, _targets_as_mask],
+                         ids=["ignore_index", "targets >= 0"])
+def test_sequence_loss_that_ignores_the_mask_fails_check_and_hidden_test(answer):
+    assert "ignores `mask`" in failure(ch03.check_sequence_loss, answer)
+    with pytest.raises(AssertionError, match="padding holds class 0"):
+        hidden_test("ch03-masked-loss-tests", sequence_loss=answer)
+
+
+def test_sequence_loss_in_float32_passes_check_and_hidden_test(capsys):
+    ch03.check_sequence_loss(_float32_loss)
+    assert "passed: sequence_loss" in capsys.readouterr().out
+    hidden_test("ch03-masked-loss-tests", sequence_loss=_float32_loss)
+
+
+def test_review_example_of_a_mask_ignoring_answer():
+    # the reviewer's example: padding id 0 under mask 0
+    scores = np.random.default_rng(0).normal(size=(1, 3, 4))
+    targets, mask = np.array([[1, 2, 0]]), np.array([[1.0, 1.0, 0.0]])
+    assert sequence_loss(scores, targets, mask) < _targets_as_mask(scores, targets, mask) - 1

@@ -19,8 +19,8 @@ from rnnbook.checks._core import (
     expect_numeric,
     expect_shape,
     fail,
-    passed,
 )
+from rnnbook.checks.ch01 import FLOAT32_TOL, passed_two_lines
 
 __all__ = [
     "check_batched_shapes",
@@ -91,7 +91,7 @@ def check_rnn_step(rnn_step):
     single = call_answer("rnn_step", rnn_step, x[:1], h_prev[:1], W_xh, W_hh, b_h)
     expect_close("rnn_step on a batch of one", single, np.tanh(a[:1]), rtol=1e-6, atol=1e-8,
                  hint="a batch of N = 1 must give shape (1, H); do not squeeze the batch axis.")
-    passed("rnn_step: values and shape (N, H) are right")
+    passed_two_lines("rnn_step: values and shape (N, H) are right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def check_output_layer(output_layer):
                               "whole array (s.max()) leaves rows far below it as 0 / 0.")
     expect_close("y_hat for scores in the thousands", big,
                  _softmax(h @ (1000.0 * W_hy).T + b_y))
-    passed("output_layer: scores and a stable softmax over the classes")
+    passed_two_lines("output_layer: scores and a stable softmax over the classes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,15 +190,37 @@ def check_sequence_loss(sequence_loss):
          "the loss of a sequence is the sum over its steps; only the batch is averaged."),
         (-(nll * mask).sum() / N, "has the wrong sign.", "the loss is -log of the probability."),
     ])
-    expect_close(name, value, expected)
+    expect_close(name, value, expected, **FLOAT32_TOL)
+    _check_mask_is_read(sequence_loss, rng)
     shifted = scores + 800.0
     big = call_answer("sequence_loss", sequence_loss, shifted, targets, mask)
-    expect_close(f"{name} with every score raised by 800", big, expected, rtol=1e-6, atol=1e-8,
+    expect_close(f"{name} with every score raised by 800", big, expected, **FLOAT32_TOL,
                  hint="adding a constant to all scores of a step does not change the softmax; "
                       "compute log-softmax as s - max(s) - log(sum(exp(s - max(s)))).")
     for probe in SEQUENCE_LOSS_PROBES:
         _check_loss_probe(sequence_loss, **probe)
-    passed("sequence_loss: masked, summed over time, averaged over the batch")
+    passed_two_lines("sequence_loss: masked, summed over time, averaged over the batch")
+
+
+def _check_mask_is_read(sequence_loss, rng):
+    """Masked steps that hold a valid class id (0, as with a padding id of 0), and a real step
+    hidden by the mask: an answer that takes its mask from ``targets`` (``ignore_index``,
+    ``targets >= 0``) instead of reading ``mask`` gets these wrong."""
+    __tracebackhide__ = True
+    scores = rng.normal(size=(2, 3, 4))
+    targets = np.array([[1, 2, 0], [3, 0, 1]])
+    mask = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+    nll = _stable_nll(scores, targets)
+    name = "sequence_loss on padding that holds the class id 0"
+    value = call_answer("sequence_loss", sequence_loss, scores, targets, mask)
+    value = expect_numeric(name, as_array(name, value).reshape(-1)[:1].reshape(()))
+    diagnose(name, value, [
+        (nll.sum() / 2, "ignores `mask`: it uses the padding value of `targets` instead.",
+         "multiply each step's loss by mask[n, t]; where the mask is 0 the target may be any "
+         "class id, 0 included."),
+    ], expected=(nll * mask).sum() / 2, **FLOAT32_TOL)
+    expect_close(name, value, (nll * mask).sum() / 2, **FLOAT32_TOL,
+                 hint="multiply each step's loss by mask[n, t], whatever targets holds there.")
 
 
 def _stable_nll(scores, targets):
@@ -244,7 +266,8 @@ def _check_loss_probe(sequence_loss, scores, targets, mask, what, message, hint)
         got = call_answer("sequence_loss", sequence_loss, scores, targets, mask)
         got = as_array("sequence_loss", got)
         value = float(got.reshape(-1)[0]) if got.size == 1 else np.nan
-    if not (np.isfinite(value) and abs(value - expected) <= 1e-6 * abs(expected) + 1e-8):
+    close = abs(value - expected) <= FLOAT32_TOL["rtol"] * abs(expected) + FLOAT32_TOL["atol"]
+    if not (np.isfinite(value) and close):
         fail(f"your `sequence_loss` gives {value:.6g} on {what}; expected {expected:.6g}: "
              f"{message}", hint)
 
@@ -316,7 +339,7 @@ def check_stacked_parameter_count(stacked_rnn_parameter_count):
         fail(f"your `{name}` is {got}; expected {expected}.",
              wrong.get(got, "per layer and direction: W_ih (H x D_l), W_hh (H x H) and two "
                             "biases of H, with D_0 = D and D_l = H or 2H for l > 0."))
-    passed("stacked_rnn_parameter_count matches torch.nn.RNN(D, H, num_layers, bidirectional)")
+    passed_two_lines("stacked_rnn_parameter_count matches torch.nn.RNN")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +404,7 @@ def check_halving_radius(halving_radius, rho_10=_NOT_GIVEN, c_limit=_NOT_GIVEN):
         if abs(got - np.log(2)) > 1e-3:
             fail(f"your `c_limit` is {got:.6g}; expected {np.log(2):.6g}.",
                  "ln(rho) = -ln(2) / k and ln(rho) ≈ rho - 1 near 1, so k (1 - rho) -> ln 2.")
-    passed("halving_radius(k): the norm halves every k steps")
+    passed_two_lines("halving_radius(k): the norm halves every k steps")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,7 +443,7 @@ def check_linear_rnn_matrix(linear_rnn_matrix):
          "the left, untransposed."),
     ])
     expect_close(name, A, expected)
-    passed("linear_rnn_matrix: h_T = A @ concat(x_1, ..., x_T)")
+    passed_two_lines("linear_rnn_matrix: h_T = A @ concat(x_1, ..., x_T)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,4 +491,4 @@ def check_batched_shapes(batched_shapes):
                 hint = "the loss is one number (a mean over the batch): shape ()."
             fail(f"`{key}`: your shape {shape}; expected {expected[key]} for N={N}, T={T}, "
                  f"D={D}, H={H}, M={M}.", hint)
-    passed("batched_shapes: every quantity has its batch-major shape")
+    passed_two_lines("batched_shapes: every quantity has its batch-major shape")
