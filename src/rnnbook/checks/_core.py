@@ -39,12 +39,12 @@ PASSED_NOTE = "(the visible checks; grading runs more tests)"
 
 
 def passed(what):
-    """Print the one-line success message of a check.
+    """Print the success message of a check: what passed, and under it a note.
 
     It says that the visible checks passed, not that the answer earns full marks: the
     autograder's hidden tests try more cases.
     """
-    print(f"passed: {what} {PASSED_NOTE}")
+    print(f"passed: {what}\n        {PASSED_NOTE}")
 
 
 def _shape(shape):

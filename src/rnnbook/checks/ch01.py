@@ -46,12 +46,6 @@ __all__ = [
 FLOAT32_TOL = {"rtol": 1e-4, "atol": 1e-5}
 
 
-def passed_two_lines(what):
-    """:func:`~rnnbook.checks._core.passed` with its note on a line of its own, so that the
-    message fits the book's column of 79 characters."""
-    passed(what + "\n" + " " * 7)
-
-
 def _rng(seed):
     return np.random.default_rng(seed)
 
@@ -144,7 +138,7 @@ def check_autocorrelation(autocorrelation):
                       call_answer("autocorrelation", autocorrelation, x + 100.0, 3))
     expect_close("autocorrelation(x + 100, 3)", shifted, _acf(x, 3), **FLOAT32_TOL,
                  hint="adding a constant must not change an autocorrelation: subtract the mean.")
-    passed_two_lines("autocorrelation: r_0 = 1 and the lags 1, 3, 10 are right")
+    passed("autocorrelation: r_0 = 1 and the lags 1, 3, 10 are right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +190,7 @@ def check_make_windows(make_windows):
                   (np.arange(5.0), 4, 2),
                   hint="a series of T = 5 has no window of p = 4 with a target 2 steps later: "
                        "raise ValueError when T < p + horizon.")
-    passed_two_lines("make_windows: windows, targets and the too-short case are right")
+    passed("make_windows: windows, targets and the too-short case are right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +247,7 @@ def check_split_windows(split_windows):
         expect_close(f"y_train of {label}", y_tr, expected_targets)
         expect_close(f"X_train of {label}", X_tr,
                      np.stack([series[t - p:t] for t in range(p, split)]))
-    passed_two_lines("split_windows: no leakage, and the same test targets for every p")
+    passed("split_windows: no leakage, and the same test targets for every p")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,7 +291,7 @@ def check_fit_ar(fit_ar):
     expect_close("w (noisy data)", w, coef[:p], **FLOAT32_TOL,
                  hint="minimise the sum of squared errors over w and b together.")
     expect_close("b (noisy data)", _scalar("b", b), coef[p], **FLOAT32_TOL)
-    passed_two_lines("fit_ar: least-squares weights and intercept")
+    passed("fit_ar: least-squares weights and intercept")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +351,7 @@ def check_best_window(best_p, best_rmse):
             fail("your `best_rmse` is the mean squared error; take its square root.")
         fail(f"your `best_rmse` is {rmse:.4g}; expected the validation RMSE of AR({best}).",
              "evaluate on the validation windows only (target years 1880-1929).")
-    passed_two_lines(f"best_window: AR({best}) has the lowest validation RMSE")
+    passed(f"best_window: AR({best}) has the lowest validation RMSE")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +393,7 @@ def check_ema(ema):
             if np.allclose(got, value) and not np.allclose(value, expected):
                 fail(f"your `{label}` {message}", hint)
         expect_close(label, got, expected, **FLOAT32_TOL)
-    passed_two_lines("ema: z_t = a z_(t-1) + (1 - a) x_t from z_0")
+    passed("ema: z_t = a z_(t-1) + (1 - a) x_t from z_0")
 
 
 def check_ema_forgetting(k_forgotten):
@@ -422,7 +416,7 @@ def check_ema_forgetting(k_forgotten):
         fail(f"your `k_forgotten` is {k}; expected the smallest k with 0.95 ** k < 0.01.",
              "the inputs older than k steps together carry the weight a ** k; solve "
              "a ** k < 0.01 for k with logarithms.")
-    passed_two_lines(f"k_forgotten: after {expected} steps less than 1% of the weight remains")
+    passed(f"k_forgotten: after {expected} steps less than 1% of the weight remains")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,5 +468,5 @@ def check_window_parameters(window_mlp_param_count, p_more):
              f"network outgrows the recurrent one ({rnn} parameters).",
              "count nn.RNN(1, 32) + nn.Linear(32, 1) with sum(t.numel() for t in "
              "m.parameters()) and compare.")
-    passed_two_lines(f"window_mlp_param_count, p_more: the network is larger "
+    passed(f"window_mlp_param_count, p_more: the network is larger "
                      f"from p = {expected_p}")

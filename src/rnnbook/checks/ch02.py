@@ -20,8 +20,9 @@ from rnnbook.checks._core import (
     expect_numeric,
     expect_shape,
     fail,
+    passed,
 )
-from rnnbook.checks.ch01 import FLOAT32_TOL, passed_two_lines
+from rnnbook.checks.ch01 import FLOAT32_TOL
 
 __all__ = [
     "check_decoder_inputs",
@@ -106,7 +107,7 @@ def check_rnn_parameter_count(rnn_parameter_count, break_even_T=None):
         expect_equal("break_even_T", int(value), expected_T,
                      hint="the window network has T D H + H weights and biases in its first "
                           "layer and M H + M in its second; compare with the RNN's count.")
-    passed_two_lines("rnn_parameter_count: HD + H^2 + 2H + MH + M, for any length")
+    passed("rnn_parameter_count: HD + H^2 + 2H + MH + M, for any length")
 
 
 # ---------------------------------------------------------------------------------- masks
@@ -138,7 +139,7 @@ def check_padding_mask(padding_mask):
             if np.array_equal(got, wrong) and not np.array_equal(wrong, expected):
                 fail(f"your `{name}` {message}", hint)
         expect_equal(name, got, expected)
-    passed_two_lines("padding_mask: (N, T), True on each sequence's first lengths[n] steps")
+    passed("padding_mask: (N, T), True on each sequence's first lengths[n] steps")
 
 
 # ---------------------------------------------------------------------------- last state
@@ -167,7 +168,7 @@ def check_last_state(last_state):
         fail(f"your `{name}` picks the wrong steps.", "row n must be h[n, lengths[n] - 1].")
     expect_close(name, got, h[np.arange(N), lengths - 1], rtol=1e-12, atol=1e-12,
                  hint="row n must be h[n, lengths[n] - 1].")
-    passed_two_lines("last_state: the state at each sequence's own last step, shape (N, H)")
+    passed("last_state: the state at each sequence's own last step, shape (N, H)")
 
 
 # --------------------------------------------------------------------- input/output shapes
@@ -217,7 +218,7 @@ def check_score_shapes(score_shapes):
                 fail(f"your `{name}['{key}']` is not batch-major.",
                      "the book's arrays put the batch axis first: (N, ...).")
             expect_equal(f"{name}['{key}']", got, shape)
-    passed_two_lines("score_shapes: the output shape of each of the four patterns is right")
+    passed("score_shapes: the output shape of each of the four patterns is right")
 
 
 # --------------------------------------------------------------------------- masked mean
@@ -284,7 +285,7 @@ def check_masked_mean(masked_mean, overstatement=None):
                  "compute the plain mean minus the masked mean.")
         expect_close("overstatement", value, EXERCISE_LOSSES.mean() - true_mean, rtol=1e-9,
                      atol=1e-12, hint="the plain mean is losses.mean(); subtract your masked mean.")
-    passed_two_lines(f"masked_mean: {expected:.4g}, the mean loss over the real steps only")
+    passed(f"masked_mean: {expected:.4g}, the mean loss over the real steps only")
 
 
 # ------------------------------------------------------------------------ state over chunks
@@ -337,7 +338,7 @@ def check_run_in_chunks(run_in_chunks):
     expect_close(f"{name}[0] (out)", out, full_out.numpy(), rtol=1e-10, atol=1e-12,
                  hint="every chunk must start from the state the previous chunk ended in.")
     expect_close(f"{name}[1] (h_n)", h_n, full_h.numpy(), rtol=1e-10, atol=1e-12)
-    passed_two_lines("run_in_chunks: with the state carried, the chunks equal one run")
+    passed("run_in_chunks: with the state carried, the chunks equal one run")
 
 
 # ---------------------------------------------------------------------- teacher forcing
@@ -365,4 +366,4 @@ def check_decoder_inputs(decoder_inputs):
              "predict.",
              "shift right: [start, y_1, ..., y_{T-1}].")
     expect_equal(name, got, expected, hint="expected [start, y_1, ..., y_{T-1}] in every row.")
-    passed_two_lines("decoder_inputs: [start, y_1, ..., y_{T-1}], targets untouched")
+    passed("decoder_inputs: [start, y_1, ..., y_{T-1}], targets untouched")

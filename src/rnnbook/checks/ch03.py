@@ -19,8 +19,9 @@ from rnnbook.checks._core import (
     expect_numeric,
     expect_shape,
     fail,
+    passed,
 )
-from rnnbook.checks.ch01 import FLOAT32_TOL, passed_two_lines
+from rnnbook.checks.ch01 import FLOAT32_TOL
 
 __all__ = [
     "check_batched_shapes",
@@ -91,7 +92,7 @@ def check_rnn_step(rnn_step):
     single = call_answer("rnn_step", rnn_step, x[:1], h_prev[:1], W_xh, W_hh, b_h)
     expect_close("rnn_step on a batch of one", single, np.tanh(a[:1]), rtol=1e-6, atol=1e-8,
                  hint="a batch of N = 1 must give shape (1, H); do not squeeze the batch axis.")
-    passed_two_lines("rnn_step: values and shape (N, H) are right")
+    passed("rnn_step: values and shape (N, H) are right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +141,7 @@ def check_output_layer(output_layer):
                               "whole array (s.max()) leaves rows far below it as 0 / 0.")
     expect_close("y_hat for scores in the thousands", big,
                  _softmax(h @ (1000.0 * W_hy).T + b_y))
-    passed_two_lines("output_layer: scores and a stable softmax over the classes")
+    passed("output_layer: scores and a stable softmax over the classes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def check_sequence_loss(sequence_loss):
                       "compute log-softmax as s - max(s) - log(sum(exp(s - max(s)))).")
     for probe in SEQUENCE_LOSS_PROBES:
         _check_loss_probe(sequence_loss, **probe)
-    passed_two_lines("sequence_loss: masked, summed over time, averaged over the batch")
+    passed("sequence_loss: masked, summed over time, averaged over the batch")
 
 
 def _check_mask_is_read(sequence_loss, rng):
@@ -339,7 +340,7 @@ def check_stacked_parameter_count(stacked_rnn_parameter_count):
         fail(f"your `{name}` is {got}; expected {expected}.",
              wrong.get(got, "per layer and direction: W_ih (H x D_l), W_hh (H x H) and two "
                             "biases of H, with D_0 = D and D_l = H or 2H for l > 0."))
-    passed_two_lines("stacked_rnn_parameter_count matches torch.nn.RNN")
+    passed("stacked_rnn_parameter_count matches torch.nn.RNN")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +405,7 @@ def check_halving_radius(halving_radius, rho_10=_NOT_GIVEN, c_limit=_NOT_GIVEN):
         if abs(got - np.log(2)) > 1e-3:
             fail(f"your `c_limit` is {got:.6g}; expected {np.log(2):.6g}.",
                  "ln(rho) = -ln(2) / k and ln(rho) ≈ rho - 1 near 1, so k (1 - rho) -> ln 2.")
-    passed_two_lines("halving_radius(k): the norm halves every k steps")
+    passed("halving_radius(k): the norm halves every k steps")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,7 +444,7 @@ def check_linear_rnn_matrix(linear_rnn_matrix):
          "the left, untransposed."),
     ])
     expect_close(name, A, expected)
-    passed_two_lines("linear_rnn_matrix: h_T = A @ concat(x_1, ..., x_T)")
+    passed("linear_rnn_matrix: h_T = A @ concat(x_1, ..., x_T)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,4 +492,4 @@ def check_batched_shapes(batched_shapes):
                 hint = "the loss is one number (a mean over the batch): shape ()."
             fail(f"`{key}`: your shape {shape}; expected {expected[key]} for N={N}, T={T}, "
                  f"D={D}, H={H}, M={M}.", hint)
-    passed_two_lines("batched_shapes: every quantity has its batch-major shape")
+    passed("batched_shapes: every quantity has its batch-major shape")
