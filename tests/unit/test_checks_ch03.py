@@ -493,3 +493,14 @@ def test_review_example_of_a_mask_ignoring_answer():
     scores = np.random.default_rng(0).normal(size=(1, 3, 4))
     targets, mask = np.array([[1, 2, 0]]), np.array([[1.0, 1.0, 0.0]])
     assert sequence_loss(scores, targets, mask) < _targets_as_mask(scores, targets, mask) - 1
+
+
+def test_a_float32_halving_radius_passes_the_visible_check_and_the_hidden_test():
+    # found by the re-review: the natural torch answer is float32 and was told it was wrong
+    def halving_radius32(k):
+        return float(torch.tensor(0.5) ** (1 / k))
+
+    ch03.check_halving_radius(halving_radius32)
+    hidden_test("ch03-halving-radius-tests", halving_radius=halving_radius32,
+                rho_10=halving_radius32(10), c_limit=np.log(2))
+    assert "1 - ln(2) / k" in failure(ch03.check_halving_radius, lambda k: 1 - np.log(2) / k)

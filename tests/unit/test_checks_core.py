@@ -188,3 +188,9 @@ def test_diagnose_names_the_slip_of_a_known_wrong_answer():
     diagnose("W", right, [(right.copy(), "is wrong.", None)], expected=right)
     with pytest.raises(CheckFailed):
         diagnose("W", right, [(right.copy(), "is wrong.", None)])
+
+
+def test_a_mismatch_is_printed_with_the_digits_that_tell_the_numbers_apart():
+    # the second review of chapters 1-3: "got 1.45238, expected 1.45238" told a learner nothing
+    assert "got 1.0000001, expected 1." in message(expect_close, "x", 1.0000001, 1.0, rtol=1e-9)
+    assert "got 2.5, expected 3." in message(expect_close, "x", 2.5, 3.0)

@@ -164,10 +164,21 @@ def expect_close(name, value, expected, rtol=1e-6, atol=1e-8, hint=None):
         worst = np.unravel_index(np.argmax(np.abs(array - expected)), expected.shape)
         at = f" at index {tuple(int(i) for i in worst)}" if expected.ndim else ""
         count = f" ({int(wrong.sum())} of {wrong.size} entries differ)" if expected.ndim else ""
+        got, want = _distinct(array[worst], expected[worst])
         fail(f"your `{name}` differs from the expected value{count}; the largest difference is"
-             f"{at}: got {array[worst]:.6g}, expected {expected[worst]:.6g}.",
+             f"{at}: got {got}, expected {want}.",
              hint or _value_hint(array, expected, rtol, atol))
     return array
+
+
+def _distinct(got, expected):
+    """Two numbers printed with the fewest significant digits (at least 6) that tell them apart,
+    so that a message never shows two equal numbers as a difference."""
+    for digits in range(6, 18):
+        a, b = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if a != b:
+            break
+    return a, b
 
 
 def expect_equal(name, value, expected, hint=None):

@@ -166,7 +166,7 @@ def check_last_state(last_state):
              "steps are numbered from 0: the last real step of a sequence of length L is L - 1.")
     if _same(got, h[np.arange(N), lengths[::-1] - 1]) or _same(got, h[:, 0]):
         fail(f"your `{name}` picks the wrong steps.", "row n must be h[n, lengths[n] - 1].")
-    expect_close(name, got, h[np.arange(N), lengths - 1], rtol=1e-12, atol=1e-12,
+    expect_close(name, got, h[np.arange(N), lengths - 1], **FLOAT32_TOL,
                  hint="row n must be h[n, lengths[n] - 1].")
     passed("last_state: the state at each sequence's own last step, shape (N, H)")
 
@@ -280,11 +280,11 @@ def check_masked_mean(masked_mean, overstatement=None):
     if overstatement is not None:
         true_mean = float(EXERCISE_LOSSES[EXERCISE_MASK].mean())
         value = float(expect_numeric("overstatement", as_array("overstatement", overstatement)))
-        if abs(value + (EXERCISE_LOSSES.mean() - true_mean)) < 1e-9:
+        if np.isclose(value, -(EXERCISE_LOSSES.mean() - true_mean), **FLOAT32_TOL):
             fail("your `overstatement` has the wrong sign.",
                  "compute the plain mean minus the masked mean.")
-        expect_close("overstatement", value, EXERCISE_LOSSES.mean() - true_mean, rtol=1e-9,
-                     atol=1e-12, hint="the plain mean is losses.mean(); subtract your masked mean.")
+        expect_close("overstatement", value, EXERCISE_LOSSES.mean() - true_mean, **FLOAT32_TOL,
+                     hint="the plain mean is losses.mean(); subtract your masked mean.")
     passed(f"masked_mean: {expected:.4g}, the mean loss over the real steps only")
 
 

@@ -380,11 +380,12 @@ def check_halving_radius(halving_radius, rho_10=_NOT_GIVEN, c_limit=_NOT_GIVEN):
                                      "not the exact radius.",
                   2 ** (1 / k): "is larger than 1: that radius doubles the norm."}
         for value, message in wrongs.items():
-            if abs(got - value) < 1e-9 and abs(value - expected) > 1e-9:
+            if np.isclose(got, value, rtol=1e-6, atol=0) and \
+                    not np.isclose(value, expected, rtol=1e-6, atol=0):
                 fail(f"your `{name}` {message}",
                      "after k steps the norm is rho ** k times its start; solve rho ** k = 1/2.")
-        if abs(got - expected) > 1e-9:
-            fail(f"your `{name}` is {got:.6g}; expected {expected:.6g}.",
+        if not np.isclose(got, expected, **FLOAT32_TOL):
+            fail(f"your `{name}` is {got:.10g}; expected {expected:.10g}.",
                  "after k steps the norm is rho ** k times its start; solve rho ** k = 1/2.")
     if rho_10 is not None:
         got = float(expect_numeric("rho_10", as_array("rho_10", rho_10)).reshape(-1)[0])
