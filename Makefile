@@ -64,7 +64,7 @@ test-unit: $(STAMP)
 
 # Two notebooks at a time, one per core; loadfile keeps the cells of a notebook on one worker.
 NBVAL := $(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-  --nbval-cell-timeout 300
+  --nbval-cell-timeout 600
 
 test-notebooks: $(STAMP)
 	$(NBVAL) $$($(PY) tools/toc_notebooks.py)
