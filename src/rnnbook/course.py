@@ -78,7 +78,7 @@ from nbgrader.preprocessors import (
 from sqlalchemy.exc import SAWarning
 
 from rnnbook.course import ResilientExecute
-from rnnbook.grades import ExerciseSummary, QuietOverwriteCells
+from rnnbook.grades import ExerciseSummary, HideTests, QuietOverwriteCells
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
@@ -115,8 +115,10 @@ c.IgnorePattern.pattern = r"{harmless}"
 
 # Late work: {late_comment}
 {late}
-# Feedback pages start with a table naming each exercise and the points it earned.
-c.GenerateFeedback.preprocessors = [GetGrades, ExerciseSummary, CSSHTMLHeaderPreprocessor]
+# Feedback pages start with a table naming each exercise and the points it earned. They show each
+# test's result and message but not the hidden (or private) tests themselves.
+c.GenerateFeedback.preprocessors = [GetGrades, ExerciseSummary, HideTests,
+                                    CSSHTMLHeaderPreprocessor]
 
 # nbgrader 0.9 makes SQLAlchemy warn "Object of type <SubmittedAssignment> not in session" on
 # every autograde (a known, harmless quirk of its gradebook code); only that message is silenced.
@@ -356,16 +358,20 @@ def exercise_points(notebook):
     return {m["grade_id"]: float(m["points"]) for m in meta if m.get("grade")}
 
 
+def nbgrader_env():
+    """The environment for an nbgrader process: this interpreter's ``bin`` first on PATH."""
+    bindir = str(pathlib.Path(sys.executable).parent)
+    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]))
+
+
 def nbgrader(course_dir, *args):
     """Run ``nbgrader ARGS`` in ``course_dir`` with this interpreter; returns its combined output.
 
     The interpreter's ``bin`` folder goes first on PATH, because nbgrader runs ``alembic`` from
     there. Raises CourseError with nbgrader's own message when it fails.
     """
-    bindir = str(pathlib.Path(sys.executable).parent)
-    env = dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]))
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
+                            env=nbgrader_env(), capture_output=True, text=True)
     output = result.stdout + result.stderr
     if result.returncode:
         tail = "\n".join(output.splitlines()[-40:])
@@ -565,7 +571,8 @@ def summary(course_dir, exercises, settings=None, chapters=None, notes=()):
                      f"{sum(points.values()):g} points{due}  -> release/{assignment}/{NOTEBOOK}")
     lines += list(notes)
     lines.append(f"Next: cd {course_dir} and follow the book's page 'For instructors' "
-                 "(release, collect, `nbgrader autograde ASSIGNMENT`, `nbgrader export`). "
+                 "(release, collect, `nbgrader autograde ASSIGNMENT` or, N at a time, "
+                 "`python -m rnnbook.autograde ASSIGNMENT --jobs N`, `nbgrader export`). "
                  "nbgrader skips a submission it has graded: to regrade one, add --force, e.g. "
                  "`nbgrader autograde ASSIGNMENT --student ID --force`.")
     return "\n".join(lines)

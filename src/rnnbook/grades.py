@@ -7,6 +7,8 @@
   ... has changed!" warning for a test cell whose only difference is its removed hidden tests.
 - :class:`ExerciseSummary`: puts a table at the top of each feedback page naming every exercise
   with the points it earned.
+- :class:`HideTests`: keeps the hidden and private tests out of the feedback pages; their results
+  (passed, or the error and its message) stay.
 """
 
 import csv
@@ -17,13 +19,17 @@ import nbformat
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin, LateSubmissionPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Float, List, Unicode
 
 DAY = 24 * 3600
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*$",
                     re.M | re.S)
 # An exercise heading of a course notebook, as rnnbook.course_markup writes it.
 EXERCISE_HEADING = re.compile(r"^#+ (Exercise [\d.]+[:.].*)$", re.M)
+HIDDEN_NOTE = "# (the hidden tests are not shown; their result is below)"
+# An IPython traceback that quotes code: its header, a cell's or a file's frame, an arrow.
+FRAMES = re.compile(r"Traceback \(most recent call last\)|^\s*Cell In\[|^\s*File |^-*> *\d", re.M)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _round(value):
@@ -33,19 +39,39 @@ def _round(value):
 class WideCsvExport(ExportPlugin):
     """One row per student: id, names, e-mail, one column per assignment, total and maximum.
 
-    A column holds the score after any late penalty (an assignment not submitted counts 0); the
-    column ``late_penalty`` sums the points taken off for lateness, so nothing is hidden.
-    ``max_row = True`` adds a first row ``max`` with each column's maximum (for a spreadsheet;
-    an LMS would take it for a student). Assignments are in the order of their names (the
-    chapter slugs, hence chapter order).
+    The columns are the assignments given with ``--assignment`` or, without it, those with at least
+    one submission in the gradebook (the chapters assigned so far); ``all_assignments = True``
+    lists every assignment of the course. A column holds the score after any late penalty (an
+    assignment not submitted counts 0); the column ``late_penalty`` sums the points taken off for
+    lateness, so nothing is hidden. ``max_row = True`` adds a first row ``max`` with each column's
+    maximum (for a spreadsheet; an LMS would take it for a student). Assignments are in the order
+    of their names (the chapter slugs, hence chapter order).
     """
 
     to = Unicode("", help="destination file (default: grades_wide.csv)").tag(config=True)
     max_row = Bool(False, help="add a row 'max' with each column's maximum").tag(config=True)
+    all_assignments = Bool(False, help="a column for every assignment of the gradebook, even "
+                           "those nobody has submitted yet").tag(config=True)
+
+    def columns(self, gradebook):
+        """The assignments to export, in name order (ValueError for an unknown name)."""
+        known = {a.name: a for a in gradebook.assignments}
+        if self.assignment:
+            wanted = [str(name) for name in self.assignment]
+            unknown = sorted(set(wanted) - set(known))
+            if unknown:
+                raise ValueError(f"--assignment names {unknown}, which the gradebook does not "
+                                 f"hold; its assignments are {sorted(known)}.")
+            chosen = [known[name] for name in set(wanted)]
+        elif self.all_assignments:
+            chosen = list(known.values())
+        else:
+            chosen = [a for a in known.values() if a.num_submissions]
+        return sorted(chosen, key=lambda a: a.name)
 
     def export(self, gradebook):
         dest = self.to or "grades_wide.csv"
-        assignments = sorted(gradebook.assignments, key=lambda a: a.name)
+        assignments = self.columns(gradebook)
         names = [a.name for a in assignments]
         wanted = {str(s) for s in self.student}
         header = ["student_id", "last_name", "first_name", "email", *names, "late_penalty",
@@ -69,8 +95,8 @@ class WideCsvExport(ExportPlugin):
             rows.append([student.id, student.last_name or "", student.first_name or "",
                          student.email or "", *map(_round, scores), _round(penalty),
                          _round(sum(scores)), _round(max_total)])
-        self.log.info("Exporting %d students x %d assignments to %s",
-                      len(rows) - self.max_row, len(names), dest)
+        self.log.info("Exporting %d students x %d assignments (%s) to %s",
+                      len(rows) - self.max_row, len(names), ", ".join(names) or "none", dest)
         with open(dest, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
@@ -127,7 +153,15 @@ class QuietOverwriteCells(OverwriteCells):
         super().report_change(name, attr, old, new)
 
 
-class ExerciseSummary(NbGraderPreprocessor):
+class FeedbackPreprocessor(NbGraderPreprocessor):
+    """A preprocessor of ``generate_feedback``. Like nbgrader's GetGrades it accepts the HTML
+    exporter's ``display_data_priority`` setting, which nbgrader's base class would warn about."""
+
+    display_data_priority = List(["text/html", "application/pdf", "text/latex", "image/svg+xml",
+                                  "image/png", "image/jpeg", "text/plain"]).tag(config=True)
+
+
+class ExerciseSummary(FeedbackPreprocessor):
     """Feedback: a first cell listing each exercise by name with its score (after GetGrades)."""
 
     def preprocess(self, nb, resources):
@@ -151,3 +185,27 @@ class ExerciseSummary(NbGraderPreprocessor):
                 lines += ["", f"Late submission: {float(late):g} points taken off."]
             nb.cells.insert(0, nbformat.v4.new_markdown_cell("\n".join(lines)))
         return nb, resources
+
+
+def is_test_cell(cell):
+    """Whether ``cell`` is an autograded test cell (a graded code cell that is not an answer)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+class HideTests(FeedbackPreprocessor):
+    """Feedback: each test cell's hidden tests (the private ones among them) become a note.
+
+    The outputs stay: ``passed: ...`` lines, a partial-credit cell's failed cases, and an error's
+    name and message. An error whose traceback quotes code (IPython's frames) is cut to
+    ``Name: message``; the checks' own short messages are kept as they are.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if is_test_cell(cell):
+            cell.source = HIDDEN.sub(HIDDEN_NOTE, cell.source)
+            for output in cell.get("outputs", []):
+                if output.output_type == "error" and FRAMES.search(
+                        ANSI.sub("", "\n".join(output.get("traceback", [])))):
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

@@ -12,18 +12,24 @@ import html
 import pathlib
 import re
 import shutil
+import subprocess
+import sys
+import time
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from roundtrip import FIXTURE, ROOT, answer_cells, grade_cells
+from roundtrip import FIXTURE, HIDDEN, ROOT, answer_cells, grade_cells
 
 from rnnbook.course import NOTEBOOK, Settings, build, nbgrader
+from rnnbook.grades import release_lines
 
 FEATURES = FIXTURE.parent / "features" / NOTEBOOK
 PRIVATE_MARKER = "PRIVATE-TEST-7f3a"
+PRIVATE_MESSAGE = "private: the dtype changed"
 PRIVATE_TEST = f"""# {PRIVATE_MARKER}: the result keeps the inputs' dtype
-assert affine(np.ones((1, 3)), np.ones((2, 3)), np.ones(2)).dtype == np.float64, "wrong dtype"
+assert affine(np.ones((1, 3)), np.ones((2, 3)), np.ones(2)).dtype == np.float64, \\
+    "{PRIVATE_MESSAGE}"
 """
 DUE = "2026-03-02 12:00:00"
 LATE = "2026-03-04 23:00:00.000000 UTC"  # 2 days 11 hours late: 3 started days, 30 % off
@@ -52,6 +58,10 @@ class Course:
 
     def feedback(self, student, assignment):
         return (self.path / "feedback" / student / assignment / "exercises.html").read_text()
+
+    def feedback_text(self, student, assignment):
+        """The feedback page's text, without its HTML tags (code is split into spans)."""
+        return html.unescape(re.sub(r"<[^>]+>", "", self.feedback(student, assignment)))
 
 
 def replace_solution(nb, index, code):
@@ -133,6 +143,32 @@ def test_the_private_test_is_graded(course):
     assert float(course.wide["perfect"]["01_fx"]) == 6
 
 
+def hidden_lines(nb, released):
+    """The lines of the hidden tests (private ones included) that the released copy lacks."""
+    shown = set(release_lines("\n".join(c.source for c in released.cells)))
+    return {line.strip() for cell in grade_cells(nb) for region in HIDDEN.findall(cell.source)
+            for line in region.splitlines() if len(line.strip()) > 8} - shown
+
+
+def test_feedback_shows_the_private_tests_result_but_no_hidden_or_private_code(course):
+    sloppy = course.feedback_text("sloppy", "01_fx")
+    assert f"AssertionError: {PRIVATE_MESSAGE}" in sloppy  # the one test `sloppy` fails
+    assert "the hidden tests are not shown" in sloppy
+    for assignment, students in (("01_fx", ["perfect", "late", "sloppy", "wrong"]),
+                                 ("02_partial", ["perfect", "late", "partial"])):
+        hidden = hidden_lines(course.read("source", assignment, NOTEBOOK),
+                              course.read("release", assignment, NOTEBOOK))
+        assert len(hidden) >= 3
+        for student in students:
+            text = course.feedback_text(student, assignment)
+            assert PRIVATE_MARKER not in text
+            submitted = course.read("submitted", student, assignment, NOTEBOOK)
+            own = {line.strip() for cell in answer_cells(submitted)  # `e = np.exp(z)` of one
+                   for line in cell.source.splitlines()}
+            assert [line for line in hidden - own if line in text] == [], (student, assignment)
+            assert "most recent call last" not in text and "Cell In[" not in text
+
+
 # 4. Grades an LMS accepts.
 
 def test_the_wide_grade_sheet_has_one_row_per_student_and_a_column_per_assignment(course):
@@ -146,6 +182,17 @@ def test_the_wide_grade_sheet_has_one_row_per_student_and_a_column_per_assignmen
     assert float(course.wide["absent"]["total"]) == 0
     for row in course.wide.values():
         assert float(row["total"]) == pytest.approx(float(row["01_fx"]) + float(row["02_partial"]))
+
+
+def test_the_wide_grade_sheet_holds_only_the_assignments_asked_for(course, tmp_path):
+    out = tmp_path / "one.csv"
+    log = nbgrader(course.path, "export", "--exporter", "rnnbook.grades.WideCsvExport",
+                   "--assignment", "['02_partial']", "--to", str(out))
+    assert "1 assignments (02_partial)" in log
+    with open(out, newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert "01_fx" not in rows["perfect"] and float(rows["perfect"]["max_total"]) == 5
+    assert float(rows["perfect"]["total"]) == 5 and float(rows["sloppy"]["total"]) == 0
 
 
 # 5. Late work.
@@ -194,7 +241,7 @@ def test_feedback_names_each_exercise_and_shows_check_messages_without_frames(co
         assert title in text
     assert "CheckFailed: your `affine(X, W, b)` differs" in text
     passed = html.unescape(re.sub(r"<[^>]+>", "", course.feedback("perfect", "01_fx")))
-    assert "passed: affine (the visible checks; grading runs more tests)" in passed
+    assert "passed: affine\n        (the visible checks; grading runs more tests)" in passed
     error = text[text.index("CheckFailed:"):].split("\n\n")[0]
     assert all(len(line) <= 85 for line in error.splitlines())
     for leak in ("site-packages", str(course.path), "/tmp/", "_core.py", "Traceback"):
@@ -238,3 +285,41 @@ def test_validate_tells_a_finished_notebook_from_an_unfinished_one(course, tmp_p
     todo = course.path / "release" / "02_partial" / NOTEBOOK
     output = nbgrader(course.path, "validate", str(todo))
     assert "VALIDATION FAILED" in output
+
+
+# Parallel grading: the same grades as serial grading.
+
+def gradebook_rows(path, assignment):
+    """Every graded fact of ``assignment``, by student and cell, without database ids."""
+    with Gradebook(f"sqlite:///{path / 'gradebook.db'}") as gb:
+        rows = {}
+        for submission in gb.assignment_submissions(assignment):
+            for nb in submission.notebooks:
+                rows[submission.student_id] = (
+                    str(submission.timestamp), nb.late_submission_penalty, nb.score,
+                    sorted((g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
+                           for g in nb.grades),
+                    sorted((c.name, c.auto_comment) for c in nb.comments))
+        return rows
+
+
+def test_parallel_grading_gives_the_serial_grades(course, tmp_path):
+    copy = tmp_path / "course"
+    shutil.copytree(course.path, copy)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "rnnbook.autograde", "01_fx", "--jobs", "2",
+                             "--force"], cwd=copy, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Graded 4 submissions of 01_fx" in result.stdout and "with 2 processes" in result.stdout
+    assert "[1] " in result.stdout and "[2] " in result.stdout
+    serial, parallel = gradebook_rows(course.path, "01_fx"), gradebook_rows(copy, "01_fx")
+    assert set(serial) == {"perfect", "late", "sloppy", "wrong"}
+    assert parallel == serial
+    assert gradebook_rows(copy, "02_partial") == gradebook_rows(course.path, "02_partial")
+    for student in serial:
+        assert (copy / "autograded" / student / "01_fx" / NOTEBOOK).is_file()
+    print(f"parallel regrade of 4 submissions with 2 processes: {seconds:.1f} s")
+    again = subprocess.run([sys.executable, "-m", "rnnbook.autograde", "01_fx"], cwd=copy,
+                           capture_output=True, text=True)
+    assert again.returncode == 0 and "Nothing to grade" in again.stdout
