@@ -480,7 +480,7 @@ def check_clip_global_norm(clip_global_norm):
             ]
             _diagnose(name, c, [w for w in wrong if not np.allclose(w[0], g * scale)])
             expect_close(name, c, g * scale, rtol=1e-9, atol=1e-12)
-    passed("clip_global_norm: one common factor, only when the global norm exceeds max_norm")
+    passed("clip_global_norm: one common factor, only if the norm exceeds max_norm")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,4 +552,4 @@ def check_truncated_grad_W_hh(truncated_grad_W_hh):
         _diagnose(name, value, [(expected.T, "is transposed.",
                                  "dW_hh = sum of delta_t.T @ h_(t-1), W_hh's (out, in) layout.")])
         expect_close(name, value, expected, rtol=1e-7, atol=1e-10)
-    passed("truncated_grad_W_hh: state carried, gradient cut at every chunk boundary")
+    passed("truncated_grad_W_hh: state carried, gradient cut at chunk boundaries")
