@@ -229,15 +229,20 @@ class Case:
     lost: tuple | str = ()
 
 
-# A failing answer is the last one, on which no later exercise can build.
+# Every chapter's exercises: the reference earns every point, the blank copy none, and tampering
+# with the tests or the checks gains nothing (each chapter's hidden tests must stand on their own).
 CASES = [
     Case("instructor", edited("source", lambda nb: None)),
     Case("untouched", edited("release", lambda nb: None), "all"),
-    Case("raises", edited("source", prepend(RAISE, -1)), (-1,)),
-    Case("loops", edited("source", wrap_functions(LOOP, -1)), (-1,)),
     Case("tests-edited", edited("release", tamper_tests), "all"),
     Case("tests-deleted", edited("source", delete_tests)),
     Case("checks-patched", edited("release", patch_checks), "all"),
+]
+# How the grader survives a failing submission does not depend on the chapter, so these run on
+# the fixture only. A failing answer is the last one, on which no later exercise can build.
+MACHINERY = [
+    Case("raises", edited("source", prepend(RAISE, -1)), (-1,)),
+    Case("loops", edited("source", wrap_functions(LOOP, -1)), (-1,)),
     Case("huge-output", edited("source", append(FLOOD, 0))),
     Case("killed", edited("source", prepend(KILL, -1)), (-1,)),
 ]
@@ -267,7 +272,7 @@ ATTACKS = [
 
 
 def cases_for(notebook):
-    return CASES + (FIXTURE_CASES + ATTACKS if notebook == FIXTURE else [])
+    return CASES + (MACHINERY + FIXTURE_CASES + ATTACKS if notebook == FIXTURE else [])
 
 
 @dataclasses.dataclass

@@ -10,6 +10,7 @@ from roundtrip import (
     CASES,
     FIXTURE_CASES,
     HIDDEN,
+    MACHINERY,
     MAX_LINES,
     SOLUTION,
     answer_cells,
@@ -42,7 +43,7 @@ def test_each_submission_gets_the_points_it_earned(graded, case):
     assert_scores(graded, case)
 
 
-@pytest.mark.parametrize("case", FIXTURE_CASES, ids=lambda case: case.student)
+@pytest.mark.parametrize("case", MACHINERY + FIXTURE_CASES, ids=lambda case: case.student)
 def test_grading_recovers_and_goes_on_after_a_failing_cell(graded_fixture, case):
     assert_scores(graded_fixture, case)
 
@@ -51,13 +52,13 @@ def test_every_student_is_in_the_grade_sheet(graded):
     assert set(graded.csv_rows) == {case.student for case in graded.cases}
 
 
-def test_a_loop_is_interrupted_and_costs_only_its_exercise(graded):
-    last_test = grade_cells(graded.autograded("loops"))[-1]
+def test_a_loop_is_interrupted_and_costs_only_its_exercise(graded_fixture):
+    last_test = grade_cells(graded_fixture.autograded("loops"))[-1]
     assert "CellTimeoutError" in errors(last_test)
 
 
-def test_a_dead_kernel_is_restarted_for_the_next_cells(graded):
-    nb = graded.autograded("killed")
+def test_a_dead_kernel_is_restarted_for_the_next_cells(graded_fixture):
+    nb = graded_fixture.autograded("killed")
     assert "DeadKernelError" in errors(answer_cells(nb)[-1])
     assert "DeadKernelError" not in errors(grade_cells(nb)[-1])
 
@@ -72,8 +73,8 @@ def test_a_kernel_that_ignores_the_interrupt_is_replaced(graded_fixture):
     assert "UnresponsiveKernel" in errors(answer_cells(graded_fixture.autograded("stuck-first"))[0])
 
 
-def test_a_huge_output_is_cut(graded):
-    cell = answer_cells(graded.autograded("huge-output"))[0]
+def test_a_huge_output_is_cut(graded_fixture):
+    cell = answer_cells(graded_fixture.autograded("huge-output"))[0]
     text = "".join(out.get("text", "") for out in cell.outputs)
     assert 0 < text.count("\n") <= MAX_LINES
 
