@@ -195,12 +195,13 @@ def test_attention_step_wrong_answers(answer, words):
 # ------------------------------------------- the hidden tests of the notebook reject them too
 
 CHAPTER = pathlib.Path(__file__).resolve().parents[2] / "chapters" / "06_applications"
+EXERCISES = CHAPTER / "exercises.ipynb"
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 
 def hidden_tests(grade_id):
     """The hidden part of the test cell ``grade_id`` of the chapter's exercises."""
-    for cell in nbformat.read(CHAPTER / "exercises.ipynb", as_version=4).cells:
+    for cell in nbformat.read(EXERCISES, as_version=4).cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
             return HIDDEN.search(cell.source).group(1)
     pytest.fail(f"no test cell {grade_id} in {CHAPTER / 'exercises.ipynb'}")
@@ -330,3 +331,29 @@ def test_attention_step_review_slips():
         failure(ch06b.check_attention_step, answer)
         with pytest.raises(AssertionError):
             run_hidden("ch06-attention-step-tests", "attention_step", answer)
+
+
+# ------------------------------- issue 19: an in-place answer is judged alike by both tests
+
+def in_place_ddof1(series, n_valid, n_test):
+    a = len(series) - n_valid - n_test
+    series -= series[:a].mean()
+    series /= series[:a].std(ddof=1)
+    return series[:a], series[a:a + n_valid], series[a + n_valid:]
+
+
+def in_place_float32(series, n_valid, n_test):
+    z = np.asarray(series, dtype=np.float32)
+    return in_place_right(z, n_valid, n_test)
+
+
+def test_split_and_scale_in_place_answers_get_one_verdict(capsys):
+    # needs /work/pending/ch6_apps_exercises.py applied to exercises.ipynb: the hidden test then
+    # calls the answer on a copy, as the visible check does, so a right in-place answer passes
+    for answer in (in_place_right, in_place_float32):
+        ch06b.check_split_and_scale(answer)
+        assert capsys.readouterr().out.startswith("passed: split_and_scale")
+        run_hidden("ch06-split-and-scale-tests", "split_and_scale", answer)
+    failure(ch06b.check_split_and_scale, in_place_ddof1)
+    with pytest.raises(AssertionError):
+        run_hidden("ch06-split-and-scale-tests", "split_and_scale", in_place_ddof1)

@@ -209,3 +209,248 @@ def test_beam_wrong_answers_rejected(slip):
 
 def test_beam_wrong_return_type():
     assert "three arrays" in failure(ch06.check_beam_step, lambda s, lp, k: None)
+
+
+# ------------------------------------------------------------------------------ review's answers
+# Right answers written differently must pass the visible check and the hidden tests alike; the
+# wrong ones the review tried must be rejected by both.
+
+def _bits_torch32(t, n):
+    import torch
+    return float(torch.tensor(t) / n / math.log(2))
+
+
+BITS_RIGHT = {
+    "float32 torch": _bits_torch32,
+    "float32 numpy": lambda t, n: np.float32(t) / np.float32(n) / np.float32(LN2),
+    "times log2 e": lambda t, n: t / n * math.log2(math.e),
+}
+
+BITS_MORE_WRONG = {
+    "log2 of the mean": (lambda t, n: math.log2(t / n), "expected"),
+    "n - 1": (lambda t, n: t / (n - 1) / LN2, "expected"),
+    "n + 1": (lambda t, n: t / (n + 1) / LN2, "expected"),
+    "rounded": (lambda t, n: round(t / n / LN2, 2), "expected"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BITS_RIGHT))
+def test_bits_right_answers_written_differently_pass_both(name, capsys):
+    ch06.check_bits_per_char(BITS_RIGHT[name])
+    assert capsys.readouterr().out.startswith("passed: bits_per_char")
+    hidden_test("ch06-bits-per-char-tests", bits_per_char=BITS_RIGHT[name])
+
+
+@pytest.mark.parametrize("slip", sorted(BITS_MORE_WRONG))
+def test_bits_more_wrong_answers_rejected_by_both(slip):
+    answer, message = BITS_MORE_WRONG[slip]
+    assert message in failure(ch06.check_bits_per_char, answer)
+    with pytest.raises(AssertionError):
+        hidden_test("ch06-bits-per-char-tests", bits_per_char=answer)
+
+
+def _topk_naive_exp(logits, T, k):
+    logits = np.asarray(logits, dtype=float)
+    keep = np.argsort(-logits)[:k]
+    out = np.zeros_like(logits)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(logits[keep] / T)
+        out[keep] = e / e.sum()
+    return out
+
+
+def _topk_in_place(logits, T, k):
+    logits /= T                        # changes the caller's array: still a right answer
+    keep = np.argsort(-logits)[:k]
+    logits -= logits[keep].max()
+    out = np.zeros_like(logits)
+    out[keep] = np.exp(logits[keep]) / np.exp(logits[keep]).sum()
+    return out
+
+
+def _topk_torch32(logits, T, k):
+    import torch
+    x = torch.tensor(logits, dtype=torch.float32)
+    top = torch.topk(x, k).indices
+    out = torch.zeros_like(x)
+    out[top] = torch.softmax(x[top] / T, 0)
+    return out.numpy()
+
+
+def _topk_power(logits, T, k):
+    p = softmax(np.asarray(logits, dtype=float)) ** (1 / T)
+    keep = np.argsort(-p)[:k]
+    out = np.zeros_like(p)
+    out[keep] = p[keep] / p[keep].sum()
+    return out
+
+
+@pytest.mark.parametrize("answer", [_topk_in_place, _topk_torch32, _topk_power])
+def test_topk_right_answers_written_differently_pass_both(answer, capsys):
+    ch06.check_tempered_top_k(answer)
+    assert capsys.readouterr().out.startswith("passed: tempered_top_k")
+    hidden_test("ch06-tempered-top-k-tests", tempered_top_k=answer)
+
+
+def test_topk_exp_without_the_max_subtracted_overflows_and_is_rejected_by_both():
+    assert "NaN or infinite" in failure(ch06.check_tempered_top_k, _topk_naive_exp)
+    with pytest.raises(AssertionError):
+        hidden_test("ch06-tempered-top-k-tests", tempered_top_k=_topk_naive_exp)
+
+
+def _beam_reversed_argsort(scores, log_probs, K):
+    total = (scores[:, None] + log_probs).reshape(-1)
+    flat = np.argsort(total, kind="stable")[::-1][:K]
+    V = log_probs.shape[1]
+    return flat // V, flat % V, total[flat]
+
+
+def _beam_topk(scores, log_probs, K):
+    import torch
+    total = torch.tensor(scores[:, None] + log_probs).reshape(-1)
+    flat = torch.topk(total, K).indices.numpy()
+    V = log_probs.shape[1]
+    return flat // V, flat % V, total.numpy()[flat]
+
+
+def _beam_float32(scores, log_probs, K):
+    total = (scores[:, None] + log_probs).astype(np.float32).reshape(-1)
+    flat = np.argsort(-total, kind="stable")[:K]
+    V = log_probs.shape[1]
+    return flat // V, flat % V, total[flat]
+
+
+def _beam_in_place(scores, log_probs, K):
+    log_probs += scores[:, None]          # changes the caller's array: still a right answer
+    flat = np.argsort(-log_probs.reshape(-1), kind="stable")[:K]
+    V = log_probs.shape[1]
+    return flat // V, flat % V, log_probs.reshape(-1)[flat]
+
+
+def test_beam_tie_rule_is_checked_by_both():
+    message = failure(ch06.check_beam_step, _beam_reversed_argsort)
+    assert "ties" in message
+    with pytest.raises(AssertionError, match="ties"):
+        hidden_test("ch06-beam-step-tests", beam_step=_beam_reversed_argsort)
+
+
+def test_beam_tie_case_of_the_review():
+    scores = np.array([-1.0, -1.0])
+    log_probs = np.log(np.array([[0.5, 0.25, 0.25]] * 2))
+    beams, tokens, _ = beam_step(scores, log_probs, 3)
+    assert beams.tolist() == [0, 1, 0] and tokens.tolist() == [0, 0, 1]
+    b, t, _ = _beam_reversed_argsort(scores, log_probs, 3)
+    assert (b.tolist(), t.tolist()) != ([0, 1, 0], [0, 0, 1])
+
+
+def test_beam_torch_topk_breaks_the_stated_tie_rule_and_both_checks_say_so():
+    # torch.topk promises no order among ties; on these cases it breaks the stated rule
+    assert "ties" in failure(ch06.check_beam_step, _beam_topk)
+    with pytest.raises(AssertionError, match="ties"):
+        hidden_test("ch06-beam-step-tests", beam_step=_beam_topk)
+
+
+@pytest.mark.parametrize("answer", [_beam_float32, _beam_in_place])
+def test_beam_right_answers_written_differently_pass_both(answer, capsys):
+    ch06.check_beam_step(answer)
+    assert capsys.readouterr().out.startswith("passed: beam_step")
+    hidden_test("ch06-beam-step-tests", beam_step=answer)
+
+
+# ------------------------------------------------------------------------------ masked bits
+
+def _log_softmax(logits):
+    z = logits - logits.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def masked_bits_per_token(logits, ids, mask):
+    log_p = _log_softmax(np.asarray(logits, float))
+    picked = np.take_along_axis(log_p[:, :-1], ids[:, 1:, None], -1)[..., 0]
+    real = mask[:, 1:]
+    return float(-(picked * real).sum() / real.sum() / LN2)
+
+
+def _masked_torch32(logits, ids, mask):
+    import torch
+    x = torch.tensor(logits, dtype=torch.float32)
+    nats = torch.nn.functional.cross_entropy(
+        x[:, :-1].reshape(-1, x.shape[-1]), torch.tensor(ids)[:, 1:].reshape(-1),
+        reduction="none")
+    return float(nats[torch.tensor(mask)[:, 1:].reshape(-1)].mean() / math.log(2))
+
+
+def _masked_loop(logits, ids, mask):
+    total, count = 0.0, 0
+    for n in range(ids.shape[0]):
+        for t in range(ids.shape[1] - 1):
+            if mask[n, t + 1]:
+                total -= _log_softmax(logits[n, t])[ids[n, t + 1]]
+                count += 1
+    return total / count / LN2
+
+
+def _picked(logits, ids, shift=1):
+    log_p = _log_softmax(np.asarray(logits, float))
+    if shift == 1:
+        return np.take_along_axis(log_p[:, :-1], ids[:, 1:, None], -1)[..., 0]
+    if shift == 0:
+        return np.take_along_axis(log_p, ids[..., None], -1)[..., 0]
+    return np.take_along_axis(log_p[:, 1:], ids[:, :-1, None], -1)[..., 0]
+
+
+def _no_shift(logits, ids, mask):
+    p = _picked(logits, ids, 0)
+    return float(-(p * mask).sum() / mask.sum() / LN2)
+
+
+def _wrong_way(logits, ids, mask):
+    p = _picked(logits, ids, -1)
+    return float(-(p * mask[:, 1:]).sum() / mask[:, 1:].sum() / LN2)
+
+
+def _per_sequence(logits, ids, mask):
+    p = _picked(logits, ids)
+    return float(np.mean([-p[n][mask[n, 1:]].mean() for n in range(len(ids))]) / LN2)
+
+
+def _padding_counted(logits, ids, mask):
+    return float(-_picked(logits, ids).mean() / LN2)
+
+
+def _input_mask(logits, ids, mask):
+    p = _picked(logits, ids)
+    return float(-(p * mask[:, :-1]).sum() / mask[:, :-1].sum() / LN2)
+
+
+def _masked_nats(logits, ids, mask):
+    return masked_bits_per_token(logits, ids, mask) * LN2
+
+
+MASKED_WRONG = {
+    "no shift": (_no_shift, "not shifted"),
+    "shifted the wrong way": (_wrong_way, "wrong way"),
+    "mean of sequence means": (_per_sequence, "per sequence"),
+    "padding counted": (_padding_counted, "padding"),
+    "mask of the inputs": (_input_mask, "mask of the inputs"),
+    "nats": (_masked_nats, "nats"),
+}
+
+
+@pytest.mark.parametrize("answer", [masked_bits_per_token, _masked_torch32, _masked_loop])
+def test_masked_right_answers_pass_both(answer, capsys):
+    ch06.check_masked_bits_per_token(answer)
+    assert capsys.readouterr().out.startswith("passed: masked_bits_per_token")
+    hidden_test("ch06-masked-bits-tests", masked_bits_per_token=answer)
+
+
+@pytest.mark.parametrize("slip", sorted(MASKED_WRONG))
+def test_masked_wrong_answers_rejected_by_both(slip):
+    answer, message = MASKED_WRONG[slip]
+    assert message in failure(ch06.check_masked_bits_per_token, answer)
+    with pytest.raises(AssertionError):
+        hidden_test("ch06-masked-bits-tests", masked_bits_per_token=answer)
+
+
+def test_masked_not_written():
+    assert "not written yet" in failure(ch06.check_masked_bits_per_token, not_written)

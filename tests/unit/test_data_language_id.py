@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rnnbook.data.language_id import CharVocab, load_language_id, read_catalogue
+from rnnbook.data.language_id import CharVocab, load_language_id, normalise, read_catalogue
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +35,16 @@ def test_split_is_by_message():
     data = load_language_id(("fr", "es"), max_chars=1000, min_chars=1)
     from rnnbook.data.language_id import _clean, _part
     names = ("train", "valid", "test")
-    es_texts = {_clean(t).strip() for t in es.values()}
-    fr_count = Counter(_clean(t).strip() for t in fr.values())
+    # a French text is kept in its message's part unless a near-duplicate (same normalised key)
+    # exists in Spanish or in another French message
+    es_keys = {normalise(_clean(t).strip()) for t in es.values()}
+    fr_count = Counter(normalise(_clean(t).strip()) for t in fr.values())
     found = 0
-    for original in common[:100]:
+    for original in common[:150]:
         part = names[_part(original)]
         fr_text = _clean(fr[original]).strip()
-        if fr_text and fr_text not in es_texts and fr_count[fr_text] == 1:
+        key = normalise(fr_text)
+        if key and key not in es_keys and fr_count[key] == 1:
             assert (fr_text, 0) in data[part]
             found += 1
     assert found > 80
@@ -58,6 +61,29 @@ def test_identical_strings_are_deduplicated():
     shared = {_clean(t).strip() for t in raw_fr.values()} & \
         {_clean(t).strip() for t in raw_es.values()}
     assert shared and not shared & set(texts)
+
+
+def test_normalise_drops_case_punctuation_and_spacing():
+    assert normalise("[Gràfica: ]") == normalise("gràfica") == "gràfica"
+    assert normalise("Versió del projecte") == normalise("versió del  projecte.")
+    assert normalise("Índice") != normalise("Indice")          # accents are letters
+    with pytest.raises(ValueError, match="text"):
+        normalise(None)
+
+
+def test_near_duplicates_do_not_straddle_the_split():
+    # different English messages often have near-identical translations: after lower-casing and
+    # removing punctuation and spacing, no key may occur twice in the data (so not in two parts)
+    data = load_language_id()
+    keys = [normalise(t) for p in ("train", "valid", "test") for t, _ in data[p]]
+    assert len(keys) == len(set(keys))
+    train = {normalise(t) for t, _ in data["train"]}
+    assert not train & {normalise(t) for t, _ in data["test"]}
+    ca = {_clean_text for _clean_text in read_catalogue("ca").values()}
+    assert {"Versió del projecte", "versió del projecte"} <= ca     # both in the catalogue
+    kept = [t for p in ("train", "valid", "test") for t, _ in data[p]
+            if normalise(t) == normalise("versió del projecte")]
+    assert len(kept) == 1
 
 
 @pytest.mark.parametrize("kwargs", [dict(languages=("fr",)), dict(languages=("fr", "fr")),

@@ -7,6 +7,7 @@ import torch
 from rnnbook.data.lm_batches import (
     TBPTTBatches,
     WordVocab,
+    copied_fraction,
     eval_windows,
     split_held_out,
     stream_rows,
@@ -93,3 +94,19 @@ def test_word_vocab_from_training_tokens_only_maps_new_words_to_unk():
     with pytest.raises(ValueError, match="tokens"):
         vocab.unknown_rate([])
     assert np.issubdtype(ids.numpy().dtype, np.integer)
+
+
+def test_copied_fraction_counts_characters_inside_long_copies():
+    train = "0123456789abcdefghij"
+    assert copied_fraction(train, "XYZ", 4) == 0.0
+    # "4567" (4 chars) is copied, "xy" is new: 4 of 6 characters
+    assert copied_fraction(train, "x4567y", 4) == pytest.approx(4 / 6)
+    # a 3-character match is too short at length 4
+    assert copied_fraction(train, "x456y", 4) == 0.0
+    # overlapping windows cover a longer copy once per character
+    assert copied_fraction(train, "abcdefg!", 3) == pytest.approx(7 / 8)
+    assert copied_fraction(train, train, 64) == 0.0   # shorter than the length
+    with pytest.raises(ValueError, match="length"):
+        copied_fraction(train, "abc", 0)
+    with pytest.raises(ValueError, match="held_text"):
+        copied_fraction(train, "", 3)

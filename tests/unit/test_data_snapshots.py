@@ -81,7 +81,10 @@ def test_sphinx_catalogues_give_the_pinned_language_id_data():
     splits = json.dumps({k: data[k] for k in ("train", "valid", "test")}, ensure_ascii=False)
     assert_unchanged("The language-identification texts (Sphinx's catalogues)", "sphinx",
                      sha256(splits.encode()),
-                     "4e92193596d352b4eb2c7bf398caa3dde57927932bf7e7e580b667b389f7c4a4")
+                     # changed on purpose (issue 19): texts equal after lower-casing and
+                     # removing punctuation and spacing now count as one (near-duplicates
+                     # no longer straddle the split)
+                     "81c2cdd66daa6228d00b65f0fa141b086e0b0de14464f60f370921a4922a94ab")
 
 
 def test_babel_gives_the_pinned_month_and_day_names():

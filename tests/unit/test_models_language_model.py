@@ -120,3 +120,49 @@ def test_train_char_lm_caches_by_arguments(tmp_path, monkeypatch):
     lm.train_char_lm(**{**kwargs, "steps": 4})
     assert len(list(tmp_path.glob("charlm-*.pt"))) == 2
     assert first.held_bits < math.log2(len(first.vocab)) + 0.5
+
+
+def test_char_lm_data_holds_out_whole_topics_with_no_copy_of_training_text():
+    from rnnbook.data.corpora import load_pydoc_topics, split_pydoc_topics
+    from rnnbook.data.lm_batches import copied_fraction
+
+    data = lm.char_lm_data(0.1)
+    split = split_pydoc_topics(0.1)
+    assert data["train_text"] == split["train_text"]
+    assert data["held_text"] == split["held_text"]
+    assert data["held_topics"] == split["held_topics"]
+    assert data["text"] == data["train_text"] + data["held_text"]
+    assert data["cut"] == len(data["train_text"])
+    assert data["ids"].numel() == len(data["text"])
+    assert data["vocab"].decode(data["ids"][data["cut"]:].numpy()) == data["held_text"]
+    topics = load_pydoc_topics()
+    for name in data["held_topics"]:
+        assert topics[name] in data["held_text"]
+    assert 0.09 < len(data["held_text"]) / len(data["text"]) < 0.12
+    assert copied_fraction(data["train_text"], data["held_text"], 64) == 0.0
+
+
+def test_dynamic_eval_scores_before_learning_and_leaves_the_model_alone():
+    torch.manual_seed(0)
+    model = LanguageModel(6, 4, 8).eval()
+    ids = torch.randint(0, 6, (90,))
+    before = [p.detach().clone() for p in model.parameters()]
+    static = lm.dynamic_eval_nats(model, ids, 40, 0.0, window=7)
+    # lr = 0: the one-stream static score
+    with torch.no_grad():
+        logits, _ = model(ids[None, 39:-1])
+    direct = torch.nn.functional.cross_entropy(logits[0], ids[40:])
+    assert static == pytest.approx(float(direct), rel=1e-5)
+    # the first window is scored before any step, so it does not depend on lr
+    first = lm.dynamic_eval_nats(model, ids[:47], 40, 0.0, window=7)
+    assert lm.dynamic_eval_nats(model, ids[:47], 40, 5.0, window=7) == pytest.approx(first)
+    # learning helps on a text that repeats itself
+    repeat = torch.arange(6).repeat(30)
+    assert lm.dynamic_eval_nats(model, repeat, 30, 0.5, window=6) < \
+        lm.dynamic_eval_nats(model, repeat, 30, 0.0, window=6) - 0.1
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    for kwargs, name in (({"start": 0}, "start"), ({"lr": -1.0}, "lr"),
+                         ({"window": 0}, "window")):
+        args = {"start": 40, "lr": 0.1, "window": 7, **kwargs}
+        with pytest.raises(ValueError, match=name):
+            lm.dynamic_eval_nats(model, ids, **args)

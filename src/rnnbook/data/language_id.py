@@ -11,8 +11,11 @@ Sphinx ships its user interface in many languages as gettext catalogues
 that language, and the messages are the same in every catalogue. The split is made by *message*
 (a hash of the English original decides), so the French and the Spanish translations of one
 message land in the same part and no part shares a message, with its names and format strings,
-with another. Placeholders such as ``%s``, ``%(name)s`` and ``{0}`` are removed. Identical
-strings are deduplicated: no text occurs twice, nor in two parts, nor with two labels.
+with another. Placeholders such as ``%s``, ``%(name)s`` and ``{0}`` are removed. Near-duplicates
+are deduplicated: texts that are equal after lower-casing and removing punctuation and spacing
+(``normalise``) count as one, so no such text occurs twice, nor in two parts, nor with two labels.
+Different English messages often have near-identical translations ("Versió del projecte" and
+"versió del projecte"), so splitting by message alone would let them straddle the split.
 """
 
 import hashlib
@@ -22,7 +25,7 @@ import re
 
 import numpy as np
 
-__all__ = ["LANGUAGES", "CharVocab", "load_language_id", "read_catalogue"]
+__all__ = ["LANGUAGES", "CharVocab", "load_language_id", "normalise", "read_catalogue"]
 
 LANGUAGES = ("ca", "es", "fr", "pl", "pt_BR", "tr")
 PAD, UNK = 0, 1
@@ -66,6 +69,16 @@ def _clean(text):
     return text
 
 
+def normalise(text):
+    """The key under which near-duplicate texts coincide: lower case, letters and digits only.
+
+    ``normalise("[Gràfica: ]") == normalise("gràfica") == "gràfica"``.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text: expected a string, got {type(text).__name__}")
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
 def _part(original):
     """0 (train), 1 (valid) or 2 (test) from a hash of the message: 70 / 15 / 15 %."""
     bucket = int(hashlib.sha256(original.encode("utf-8")).hexdigest()[:8], 16) % 20
@@ -83,10 +96,11 @@ def load_language_id(languages=LANGUAGES, max_chars=64, min_chars=8):
     Returns:
         dict with ``"languages"`` (tuple, the label of a text is its index here) and ``"train"``,
         ``"valid"``, ``"test"``: lists of ``(text, label)``, in a fixed order (by language, then
-        by the original message). Every text occurs once in all three lists together: texts
-        written identically in two of the languages are dropped, and a text shared by several
-        messages of one language is kept once, in the earliest part (train, valid, test) that
-        one of its messages falls in. The same arguments always give the same data.
+        by the original message). Texts count as one when their ``normalise`` keys are equal;
+        every key occurs once in all three lists together: keys shared by two of the languages
+        are dropped, and a key shared by several texts of one language is kept once, with its
+        first text in the order above, in the earliest part (train, valid, test) that one of
+        them falls in. The same arguments always give the same data.
     """
     languages = tuple(languages)
     if len(languages) < 2 or len(set(languages)) != len(languages):
@@ -101,19 +115,21 @@ def load_language_id(languages=LANGUAGES, max_chars=64, min_chars=8):
             text = _clean(messages[original])[:max_chars].strip()
             if len(text) >= min_chars:
                 rows.append((text, label, _part(original)))
-    # Identical strings: a text written the same in two languages ("Important", "Variables") has
-    # no single right label and is dropped; a text that two messages share in one language is
-    # kept once, in the earliest part it falls in, so no string is in two parts.
+    # Near-duplicates share a key. A key written in two languages ("Important", "Variables") has
+    # no single right label and is dropped; a key that several texts share in one language is
+    # kept once, in the earliest part one of them falls in, so no key is in two parts.
     labels, first = {}, {}
     for text, label, part in rows:
-        labels.setdefault(text, set()).add(label)
-        first[text] = min(first.get(text, part), part)
+        key = normalise(text)
+        labels.setdefault(key, set()).add(label)
+        first[key] = min(first.get(key, part), part)
     parts = {"train": [], "valid": [], "test": []}
     names = ("train", "valid", "test")
     kept = set()
     for text, label, part in rows:
-        if len(labels[text]) == 1 and part == first[text] and text not in kept:
-            kept.add(text)
+        key = normalise(text)
+        if len(labels[key]) == 1 and part == first[key] and key not in kept:
+            kept.add(key)
             parts[names[part]].append((text, label))
     return {"languages": languages, **parts}
 

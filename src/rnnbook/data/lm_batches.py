@@ -1,6 +1,7 @@
 """Data for language models: a held-out split, contiguous streams for truncated BPTT, words.
 
     split_held_out(seq, fraction=0.1)      the first part for training, the last for held-out
+    copied_fraction(train, held, length)   share of held-out characters copied from training
     stream_rows(ids, batch_size)           (T,) -> (B, T // B): B contiguous rows of one text
     TBPTTBatches(ids, batch_size, bptt)    windows (x, y) of shape (B, bptt), in reading order
     eval_windows(context, targets, B, bptt) held-out windows (x, y, mask) covering every target
@@ -20,8 +21,8 @@ import re
 import numpy as np
 import torch
 
-__all__ = ["TBPTTBatches", "WordVocab", "eval_windows", "split_held_out", "stream_rows",
-           "tokenize_words"]
+__all__ = ["TBPTTBatches", "WordVocab", "copied_fraction", "eval_windows", "split_held_out",
+           "stream_rows", "tokenize_words"]
 
 
 def _positive_int(name, value):
@@ -41,6 +42,32 @@ def _as_ids(name, ids):
     if ids.is_floating_point() or ids.dtype == torch.bool:
         raise ValueError(f"{name}: expected integer token ids, got dtype {ids.dtype}")
     return ids.long()
+
+
+def copied_fraction(train_text, held_text, length=64):
+    """The fraction of held-out characters inside a string of ``length`` or more characters
+    that also occurs, verbatim, in the training text.
+
+    A held-out position counts when some window ``held_text[i:i + length]`` covering it is a
+    substring of ``train_text``. Nil means no passage of ``length`` characters was copied.
+
+    Args:
+        train_text, held_text: str.
+        length: int >= 1, the shortest copy that counts.
+
+    Returns:
+        float in [0, 1].
+    """
+    length = _positive_int("length", length)
+    if not isinstance(train_text, str) or not isinstance(held_text, str) or not held_text:
+        raise ValueError("train_text, held_text: expected two str, the held-out one not empty")
+    seen = {train_text[i:i + length] for i in range(len(train_text) - length + 1)}
+    covered = np.zeros(len(held_text) + 1, dtype=np.int64)
+    for i in range(len(held_text) - length + 1):
+        if held_text[i:i + length] in seen:
+            covered[i] += 1
+            covered[i + length] -= 1
+    return float(np.count_nonzero(np.cumsum(covered)[:-1]) / len(held_text))
 
 
 def split_held_out(seq, fraction=0.1):

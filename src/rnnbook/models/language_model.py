@@ -6,16 +6,18 @@
     detach_state(state)                    cut the graph between two TBPTT windows
     TBPTTLoss()                            loss_fn for rnnbook.training.fit that carries the state
     held_out_nats(model, windows)          mean nats per held-out token, state carried
+    dynamic_eval_nats(model, ids, start, lr)  the same, learning from each window once scored
     train_language_model(ids, V, ...)      fit with Adam, warm-up and cosine decay, by steps
     train_char_lm(...)                     the book's character model of Python's documentation,
                                            cached under _build/cache/ keyed by its arguments
-    char_lm_data(held_out=0.1)             the text, vocabulary and split train_char_lm uses
+    char_lm_data(held_out=0.1)             the text, vocabulary and topic split train_char_lm uses
 
 Shapes: B batch (parallel streams), T steps, V vocabulary, E embedding size, H hidden size,
 L layers. The state is ``torch.nn``'s: ``(L, B, H)`` for a GRU, a pair ``(h, c)`` of them for
 an LSTM.
 """
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -28,12 +30,12 @@ import time
 import torch
 from torch import nn
 
-from rnnbook.data.corpora import CharVocab, load_pydoc_text
-from rnnbook.data.lm_batches import TBPTTBatches, eval_windows, split_held_out
+from rnnbook.data.corpora import CharVocab, split_pydoc_topics
+from rnnbook.data.lm_batches import TBPTTBatches, eval_windows
 from rnnbook.training import History, fit, masked_mean_loss
 
 __all__ = ["CharLMResult", "LanguageModel", "TBPTTLoss", "char_lm_data", "detach_state",
-           "held_out_nats", "train_char_lm", "train_language_model"]
+           "dynamic_eval_nats", "held_out_nats", "train_char_lm", "train_language_model"]
 
 _KINDS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -180,6 +182,52 @@ def held_out_nats(model, windows):
     return total / count
 
 
+def dynamic_eval_nats(model, ids, start, lr, window=50):
+    """Mean nats per token of ``ids[start:]`` under *dynamic evaluation* (Krause et al., 2018).
+
+    The text is read as one stream, the state carried. Each window of ``window`` tokens is first
+    scored with the current weights, then learned from: one plain SGD step of size ``lr`` on
+    that window's mean loss (gradients through the window only). So every token is scored
+    before the model has learned from it. ``lr = 0`` gives the static score. ``model`` itself is
+    not changed: the steps are taken on a copy.
+
+    Args:
+        model: a LanguageModel.
+        ids: integer tensor (T,), training ids then held-out ids; ``ids[start - 1]`` is the
+            first input.
+        start: index of the first scored token, 1 <= start < T.
+        lr: SGD step size >= 0.
+        window: tokens per step, a positive integer.
+
+    Returns:
+        float, mean nats per scored token.
+    """
+    if not isinstance(ids, torch.Tensor) or ids.ndim != 1:
+        raise ValueError(f"ids: expected a 1-D tensor, got {type(ids).__name__}")
+    if not isinstance(start, numbers.Integral) or not 1 <= start < ids.numel():
+        raise ValueError(f"start: expected an integer in [1, {ids.numel()}), got {start!r}")
+    if not isinstance(lr, numbers.Real) or not lr >= 0:
+        raise ValueError(f"lr: expected a number >= 0, got {lr!r}")
+    window = _positive_int("window", window)
+    learner = copy.deepcopy(model).eval()     # eval: no dropout while scoring
+    params = [p for p in learner.parameters() if p.requires_grad]
+    total, count, state = 0.0, 0, None
+    for begin in range(start, ids.numel(), window):
+        x = ids[begin - 1:min(begin + window, ids.numel()) - 1][None]
+        y = ids[begin:begin + window][None]
+        logits, new_state = learner(x, state)
+        loss = nn.functional.cross_entropy(logits[0], y[0])
+        total += float(loss.detach().double()) * y.numel()
+        count += y.numel()
+        if lr > 0:
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, g in zip(params, grads, strict=True):
+                    p -= lr * g
+        state = detach_state(new_state)
+    return total / count
+
+
 def _schedule(optimizer, steps, warmup):
     def factor(step):
         if step < warmup:
@@ -219,19 +267,26 @@ def train_language_model(train_ids, vocab_size, *, kind="lstm", embedding_dim=32
 
 
 def char_lm_data(held_out=0.1):
-    """The text of :func:`train_char_lm`: Python's documentation, its last ``held_out`` held out.
+    """The text of :func:`train_char_lm`: Python's documentation, whole topics held out.
+
+    The split is :func:`rnnbook.data.corpora.split_pydoc_topics`: about ``held_out`` of the
+    characters, in whole topics, none of which shares a 64-character string with a training
+    topic. The held-out topics follow the training topics in ``text``.
 
     Returns:
-        dict with ``text``, ``train_text``, ``held_text``, ``vocab`` (a CharVocab of the training
-        text only; encoding the held-out part raises if it has a character training lacks),
-        ``ids`` (all ids), ``cut`` (the index of the first held-out character).
+        dict with ``text`` (training text then held-out text), ``train_text``, ``held_text``,
+        ``held_topics`` (their names), ``vocab`` (a CharVocab of the training text only;
+        encoding the held-out part raises if it has a character training lacks), ``ids`` (all
+        ids, shape (len(text),)), ``cut`` (the index of the first held-out character).
     """
-    text = load_pydoc_text()
-    train_text, held_text = split_held_out(text, held_out)
+    split = split_pydoc_topics(held_out)
+    train_text, held_text = split["train_text"], split["held_text"]
+    text = train_text + held_text
     vocab = CharVocab.from_text(train_text)
     ids = torch.from_numpy(vocab.encode(text))  # raises if the held-out part has a new char
-    return {"text": text, "train_text": train_text, "held_text": held_text, "vocab": vocab,
-            "ids": ids, "cut": len(train_text)}
+    return {"text": text, "train_text": train_text, "held_text": held_text,
+            "held_topics": split["held_topics"], "vocab": vocab, "ids": ids,
+            "cut": len(train_text)}
 
 
 @dataclasses.dataclass

@@ -12,7 +12,8 @@ is a GRU cell whose input at step t is the previous target character's embedding
 vector c_t; its first state is tanh(W [forward final state; backward final state]).
 
 - ``attention=False``: c_t is the same for every step, the encoder's two final states: the whole
-  source squeezed into one fixed vector (Cho et al. 2014; Sutskever et al. 2014).
+  source squeezed into one fixed vector (Cho et al. 2014; Sutskever et al. 2014 use it only as
+  the decoder's first state).
 - ``attention=True``: c_t = sum_j a_tj h_j with
   a_t = softmax_j(v^T tanh(W_q s_{t-1} + W_k h_j + b)),
   padded positions excluded (Bahdanau, Cho and Bengio 2015, whose score has no bias b).

@@ -7,6 +7,8 @@ one ``passed: ...`` line or raises :class:`~rnnbook.checks.CheckFailed` naming t
     check_tempered_top_k(tempered_top_k)     logits (V,) -> the sampling distribution (V,)
     check_beam_step(beam_step)               one step of beam search: scores (B,), log_probs
                                              (B, V) -> the best K (beam, token, score)
+    check_masked_bits_per_token(f)           logits (N, T, V), ids (N, T), mask (N, T) ->
+                                             held-out bits per predicted token
 """
 
 import math
@@ -24,7 +26,8 @@ from rnnbook.checks._core import (
     passed,
 )
 
-__all__ = ["check_beam_step", "check_bits_per_char", "check_tempered_top_k"]
+__all__ = ["check_beam_step", "check_bits_per_char", "check_masked_bits_per_token",
+           "check_tempered_top_k"]
 
 LN2 = math.log(2.0)
 
@@ -75,7 +78,7 @@ def check_bits_per_char(bits_per_char):
         if not math.isclose(got, expected, rel_tol=1e-6):
             fail(f"your `bits_per_char({total}, {n})` = {got:.6g}; expected {expected:.6g}.",
                  "bits per character = total nats / number of characters / ln 2.")
-    passed("bits_per_char converts summed nats to bits per character")
+    passed("bits_per_char is right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,13 +109,16 @@ def check_tempered_top_k(tempered_top_k):
     __tracebackhide__ = True
     rng = np.random.default_rng(61)
     cases = [(rng.normal(size=8) * 2, 0.5, 3), (rng.normal(size=8) * 2, 2.0, 5),
-             (np.array([1.0, 3.0, 0.0, 2.0, -1.0]), 1.0, 2), (rng.normal(size=6), 0.7, 6)]
+             (np.array([1.0, 3.0, 0.0, 2.0, -1.0]), 1.0, 2), (rng.normal(size=6), 0.7, 6),
+             (np.array([10.0, 9.0, 8.0, 4.0]), 0.01, 2)]   # small T: exp overflows unless shifted
     for logits, T, k in cases:
         got = as_array("probs", call_answer("tempered_top_k", tempered_top_k, logits.copy(), T, k))
         expected = reference_tempered_top_k(logits, T, k)
         expect_shape("probs", got, expected.shape,
                      "return one probability per token of the vocabulary, zeros included.")
-        got = expect_numeric("probs", got).astype(float)
+        got = expect_numeric("probs", got, "at a small temperature logits / T is large: "
+                             "subtract the largest kept value before the exponential."
+                             ).astype(float)
         full = _softmax(logits / T)
         not_renormalised = np.where(expected > 0, full, 0.0)
         order = np.argsort(-logits, kind="stable")
@@ -139,7 +145,7 @@ def check_tempered_top_k(tempered_top_k):
                 fail(f"your `tempered_top_k` (T = {T}, top_k = {k}) {message}.", hint)
         expect_close("probs", got, expected, rtol=1e-6, atol=1e-8,
                      hint="softmax(logits / T) over the top_k largest logits, zero elsewhere.")
-    passed("tempered_top_k gives softmax(logits / T) over the top k, renormalised")
+    passed("tempered_top_k is right")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,6 +181,8 @@ def check_beam_step(beam_step):
     # a case where the best beam's extensions are all worse than the second beam's best
     cases.append((np.array([-1.0, -1.2]), np.log(np.array([[0.3, 0.3, 0.4], [0.9, 0.05, 0.05]])),
                   2))
+    # ties: the statement's rule (the lower flat index beam * V + token first) decides
+    cases.append((np.array([-1.0, -1.0]), np.log(np.array([[0.5, 0.25, 0.25]] * 2)), 3))
     for scores, log_probs, K in cases:
         out = call_answer("beam_step", beam_step, scores.copy(), log_probs.copy(), K)
         if not (isinstance(out, tuple | list) and len(out) == 3):
@@ -206,8 +214,107 @@ def check_beam_step(beam_step):
         if np.allclose(new, np.sort(product.reshape(-1))[::-1][:K]):
             fail("your `beam_step` multiplies log-probabilities.",
                  "probabilities multiply, so log-probabilities add.")
-        expect_close("new_scores", new, s_ref, rtol=1e-9, atol=1e-9,
+        expect_close("new_scores", new, s_ref, rtol=1e-6, atol=1e-9,
                      hint="the K largest values of scores[:, None] + log_probs, best first.")
+        if np.allclose(new, s_ref, rtol=1e-6, atol=1e-9) and \
+                not (np.array_equal(beams, b_ref) and np.array_equal(tokens, t_ref)) and \
+                np.allclose(log_probs[beams % B, tokens % V] + scores[beams % B], s_ref) and \
+                np.unique(s_ref).size < K:
+            fail(f"your `beam_step` breaks ties in another order: (beams, tokens) = "
+                 f"({beams.tolist()}, {tokens.tolist()}), expected ({b_ref.tolist()}, "
+                 f"{t_ref.tolist()}).",
+                 "among equal scores the lower flat index beam * V + token comes first: a "
+                 "stable sort of -total keeps that order (np.argsort(-total, kind='stable')); "
+                 "reversing an ascending sort or torch.topk does not.")
         expect_equal("beams", beams, b_ref, "the beam is the row of the flat index: flat // V.")
         expect_equal("tokens", tokens, t_ref, "the token is the column: flat % V.")
-    passed("beam_step keeps the best beam_size extensions over all beams")
+    passed("beam_step is right")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bits per token from logits, ids and a padding mask
+# ---------------------------------------------------------------------------------------------
+
+
+def _log_softmax(logits):
+    z = logits - logits.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def _picked(logits, ids):
+    """log p of ids[:, 1:] predicted by logits[:, :-1]: shape (N, T - 1)."""
+    return np.take_along_axis(_log_softmax(logits)[:, :-1], ids[:, 1:, None], -1)[..., 0]
+
+
+def reference_masked_bits_per_token(logits, ids, mask):
+    """Mean -log2 p over the real targets: logits[:, t] predicts ids[:, t + 1], which counts
+    when mask[:, t + 1] is True."""
+    logits, ids, mask = np.asarray(logits, float), np.asarray(ids), np.asarray(mask, bool)
+    target_mask = mask[:, 1:]
+    return float(-(_picked(logits, ids) * target_mask).sum() / target_mask.sum() / LN2)
+
+
+def _masked_wrong_answers(logits, ids, mask):
+    """(value, message, hint) for the slips the chapter warns about."""
+    log_p = _log_softmax(logits)
+    m = mask[:, 1:]
+    picked = _picked(logits, ids)
+    same = np.take_along_axis(log_p, ids[..., None], -1)[..., 0]            # no shift
+    back = np.take_along_axis(log_p[:, 1:], ids[:, :-1, None], -1)[..., 0]  # wrong way
+    per_seq = [-(picked[n][m[n]]).mean() / LN2 for n in range(len(ids)) if m[n].any()]
+    return [
+        (-(same[:, 1:] * m).sum() / m.sum() / LN2, "scores each id with the logits of its own "
+         "position: the targets are not shifted", "logits[:, t] predicts the *next* id, "
+         "ids[:, t + 1]: compare logits[:, :-1] with ids[:, 1:]."),
+        (-(same * mask).sum() / mask.sum() / LN2, "scores each id with the logits of its own "
+         "position: the targets are not shifted", "logits[:, t] predicts the *next* id, "
+         "ids[:, t + 1]: compare logits[:, :-1] with ids[:, 1:]."),
+        (-(back * m).sum() / m.sum() / LN2, "shifts the targets the wrong way",
+         "logits[:, t] predicts ids[:, t + 1]: drop the last logits and the first ids."),
+        (float(np.mean(per_seq)), "averages per sequence, then over sequences",
+         "every real target weighs the same: sum over all of them, divide by their number."),
+        (-picked.mean() / LN2, "counts the padding in the mean",
+         "sum and count only the targets whose mask is True (mask[:, 1:])."),
+        (-(picked * mask[:, :-1]).sum() / mask[:, :-1].sum() / LN2,
+         "masks the targets with the mask of the inputs (mask[:, :-1])",
+         "a target counts when *it* is real: use mask[:, 1:]."),
+        (-(picked * m).sum() / m.sum(), "is in nats, not bits", "divide by ln 2."),
+        (-(picked * m).sum() / LN2, "is the total over the text, not per token",
+         "divide by the number of real targets."),
+    ]
+
+
+def _masked_case(rng, lengths, V, T, scale=2.0):
+    N = len(lengths)
+    logits = rng.normal(size=(N, T, V)) * scale
+    ids = rng.integers(0, V, size=(N, T))
+    mask = np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+    ids[~mask] = 0                                   # padding id
+    return logits, ids, mask
+
+
+def check_masked_bits_per_token(masked_bits_per_token):
+    """Check ``masked_bits_per_token(logits, ids, mask) -> float``.
+
+    ``logits`` (N, T, V) are a model's outputs after reading ``ids`` (N, T), a batch padded at
+    the end; ``mask`` (N, T) is True on real ids. ``logits[:, t]`` predicts ``ids[:, t + 1]``;
+    the answer is the mean of ``-log2 p`` over every real target, each target weighing the same.
+    """
+    __tracebackhide__ = True
+    rng = np.random.default_rng(63)
+    cases = [_masked_case(rng, [6, 4, 2], 5, 6), _masked_case(rng, [3, 7, 7, 5], 4, 7),
+             _masked_case(rng, [8], 6, 8, scale=4.0)]
+    for logits, ids, mask in cases:
+        got = _scalar("bits", call_answer("masked_bits_per_token", masked_bits_per_token,
+                                          logits.copy(), ids.copy(), mask.copy()))
+        expected = reference_masked_bits_per_token(logits, ids, mask)
+        shape = f"logits {logits.shape}, lengths {mask.sum(1).tolist()}"
+        for value, message, hint in _masked_wrong_answers(logits, ids, mask):
+            if not math.isclose(value, expected, rel_tol=1e-6) and \
+                    math.isclose(got, value, rel_tol=1e-6):
+                fail(f"your `masked_bits_per_token` ({shape}) = {got:.6g} {message}.", hint)
+        if not math.isclose(got, expected, rel_tol=1e-6):
+            fail(f"your `masked_bits_per_token` ({shape}) = {got:.6g}; expected "
+                 f"{expected:.6g}.", "the mean of -log2 softmax(logits[:, t])[ids[:, t + 1]] "
+                 "over the targets with mask[:, t + 1] True.")
+    passed("masked_bits_per_token is right")
