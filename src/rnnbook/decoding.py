@@ -170,8 +170,8 @@ def tempered_probs(log_probs, temperature=1.0, top_k=None):
     """
     if not (isinstance(temperature, numbers.Real) and not isinstance(temperature, bool)
             and math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature: expected a number > 0, got {temperature!r} (for "
-                         "'temperature 0' use greedy_decode)")
+        raise ValueError(f"temperature: expected a number > 0, got {temperature!r} "
+                         "(greedy_decode is temperature 0)")
     log_probs = torch.as_tensor(log_probs).double()
     vocab_size = log_probs.shape[-1]
     scaled = log_probs / float(temperature)

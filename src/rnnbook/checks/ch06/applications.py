@@ -80,7 +80,7 @@ def check_split_and_scale(split_and_scale):
     expect_close("train", parts[0], expected[:18], atol=1e-6)      # float32 answers pass
     expect_close("valid", parts[1], expected[18:23], atol=1e-6)
     expect_close("test", parts[2], expected[23:], atol=1e-6)
-    passed("split_and_scale: chronological parts, scaled with the training mean and std")
+    passed("split_and_scale: chronological parts, scaled by training mean and std")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def check_interval_coverage(interval_coverage):
         if abs(got - right) > 1e-9:
             fail(f"at level {level}, your `{name}` is {got:.4f}; expected {right:.4f}.",
                  f"the interval is mean -/+ {z:.4f} * std, ends included.")
-    passed("interval_coverage: the fraction of targets inside mean -/+ z std, at 80 % and 95 %")
+    passed("interval_coverage: share of targets in mean -/+ z std, at 80 % and 95 %")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,4 +259,4 @@ def check_attention_step(attention_step):
          None),
     ])
     expect_close("context", context, expected_context)
-    passed("attention_step: masked softmax of additive scores, and the weighted sum of the keys")
+    passed("attention_step: masked softmax of additive scores, weighted sum of keys")
