@@ -297,7 +297,7 @@ def check_gated_parameter_count(gated_parameter_count):
                 fail(f"your `{label}` is {value}, expected {expected}: it {message}", hint)
         expect_equal(label, value, expected,
                      hint="per layer and direction: G H (D_in + H + 2), with G = 1, 3, 4.")
-    passed("gated_parameter_count: right for stacked and bidirectional RNN, GRU and LSTM")
+    passed("gated_parameter_count: right for stacked and bidirectional RNN/GRU/LSTM")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,7 +337,7 @@ def check_torch_to_onnx_order(torch_to_onnx_order):
              "ONNX's order is i, o, f, c (c is our g)."),
         ], _reorder(value, [0, 3, 1, 2]))
         expect_close(name, out, _reorder(value, [0, 3, 1, 2]), rtol=0, atol=0)
-    passed("torch_to_onnx_order: blocks (i, f, g, o) -> (i, o, f, g), for weights and biases")
+    passed("torch_to_onnx_order: (i, f, g, o) -> (i, o, f, g), weights and biases")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,4 +376,4 @@ def check_bidirectional_summary(bidirectional_summary):
              "use h_n.view(num_layers, 2, N, H)[-1]: forward [0], backward [1]."),
         ], np.concatenate([h_n[-2], h_n[-1]], axis=1))
         expect_close(name, out, np.concatenate([h_n[-2], h_n[-1]], axis=1), rtol=0, atol=0)
-    passed("bidirectional_summary: [forward final, backward final] of the last layer")
+    passed("bidirectional_summary: [forward final, backward final], last layer")

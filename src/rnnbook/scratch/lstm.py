@@ -99,8 +99,9 @@ def lstm_step_backward(dh_next, dc_next, cache):
     dg = dc * i
     dc_prev = dc * f
     # back through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - tanh^2
+    # da: (N, 4H), the gradient of the stacked pre-activations
     da = np.concatenate([di * i * (1.0 - i), df * f * (1.0 - f),
-                         dg * (1.0 - g**2), do * o * (1.0 - o)], axis=1)  # (N, 4H)
+                         dg * (1.0 - g**2), do * o * (1.0 - o)], axis=1)
     # a = x @ W_xh.T + h_prev @ W_hh.T + b
     dx = da @ W_xh
     dh_prev = da @ W_hh
