@@ -25,8 +25,8 @@ def test_no_code_or_output_block_overflows_at_1280_px(browser, site, site_url):
     report, blocks = [], 0
     for path in built_pages(site):
         relative = path.relative_to(site).as_posix()
-        if relative in NOT_YET:
-            continue
+        if relative in NOT_YET or 'http-equiv="refresh"' in path.read_text().lower():
+            continue                                     # not fitted yet, or a redirect
         page.goto(f"{site_url}/{relative}", wait_until="load")
         blocks += page.evaluate("() => document.querySelectorAll("
                                 "'div.cell_input pre, div.cell_output pre').length")
