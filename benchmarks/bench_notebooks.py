@@ -8,8 +8,9 @@ waits who opens that notebook first. Nothing is written back to the notebooks. W
 two notebooks run at once (as ``make test`` does on two cores), which shows the wall time of the
 whole book; per-notebook times then include the other one's load.
 
-Columns: seconds, and the budget it is measured against (60 s per notebook, 300 s for the whole
-book on two cores); the last row is the sum (with ``--jobs 1``) or the elapsed time.
+Columns: seconds, and the budget it is measured against (60 s per notebook); the last row is
+the sum (with ``--jobs 1``) or, with ``--jobs 2``, the elapsed time against the whole book's
+budget on two cores (300 s).
 """
 
 import argparse
@@ -57,11 +58,12 @@ def main():
     for path, s in seconds.items():
         verdict = "ok" if s <= NOTEBOOK_BUDGET else "OVER"
         print(f"{str(path.relative_to(ROOT)):{width}s}  {s:7.1f}  {verdict}")
-    total = sum(seconds.values()) if args.jobs == 1 else elapsed
-    label = "all, one at a time (sum)" if args.jobs == 1 else \
-        f"all, {args.jobs} at a time (elapsed)"
-    verdict = "ok" if total <= BOOK_BUDGET else "OVER"
-    print(f"{label:{width}s}  {total:7.1f}  {verdict} (book: {BOOK_BUDGET:.0f} s)")
+    if args.jobs == 1:      # the book's budget is for two at a time, on two cores
+        print(f"{'all, one at a time (sum)':{width}s}  {sum(seconds.values()):7.1f}")
+    else:
+        verdict = "ok" if elapsed <= BOOK_BUDGET else "OVER"
+        print(f"{f'all, {args.jobs} at a time (elapsed)':{width}s}  {elapsed:7.1f}  {verdict} "
+              f"(book: {BOOK_BUDGET:.0f} s)")
 
 
 if __name__ == "__main__":
