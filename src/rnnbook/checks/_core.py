@@ -94,6 +94,29 @@ def call_answer(name, func, *args, **kwargs):
              "replace `raise NotImplementedError()` with your code and run the cell again.")
 
 
+def call_unchanged(name, func, arg_names, *args):
+    """Call the answer on copies of its array arguments and fail if it changed any of them.
+
+    The book's one policy for answers that modify their inputs: they are wrong, every statement
+    may rely on it, and the check says so by the argument's name before it judges any value (the
+    expected values are computed from the untouched originals, so they never blame the wrong
+    thing). ``arg_names`` names ``args`` in order.
+
+    An answer that updates an argument in place (``c_prev *= f``, ``W[:] = ...``) can return the
+    right numbers and still corrupt the caller's arrays (a model's weights, the previous state).
+    """
+    __tracebackhide__ = True
+    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    result = call_answer(name, func, *copies)
+    for arg_name, original, given in zip(arg_names, args, copies, strict=True):
+        if isinstance(original, np.ndarray) and not np.array_equal(original, given):
+            fail(f"your `{name}` changes its argument `{arg_name}` in place.",
+                 "compute new arrays (e.g. `c_next = f * c_prev + i * g`, `np.concatenate`) "
+                 "instead of updating an argument with `*=`, `+=` or slice assignment: the caller "
+                 "still needs it.")
+    return result
+
+
 def _shape_hint(got, expected):
     """A guess at the cause of a shape mismatch, or None."""
     if len(got) == len(expected) == 2 and got == expected[::-1]:

@@ -19,6 +19,7 @@ import numpy as np
 from rnnbook.checks._core import (
     as_array,
     call_answer,
+    call_unchanged,
     diagnose,
     expect_close,
     expect_equal,
@@ -44,24 +45,6 @@ def _rng(seed):
 
 def _sigmoid(u):
     return 0.5 * (1.0 + np.tanh(0.5 * u))
-
-
-def _call_unchanged(name, func, arg_names, *args):
-    """Call the answer on copies of its array arguments and fail if it changed any of them.
-
-    An answer that updates an argument in place (``c_prev *= f``, ``W[:] = ...``) can return the
-    right numbers and still corrupt the caller's arrays (a model's weights, the previous state).
-    """
-    __tracebackhide__ = True
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    result = call_answer(name, func, *copies)
-    for arg_name, original, given in zip(arg_names, args, copies, strict=True):
-        if isinstance(original, np.ndarray) and not np.array_equal(original, given):
-            fail(f"your `{name}` changes its argument `{arg_name}` in place.",
-                 "compute new arrays (e.g. `c_next = f * c_prev + i * g`, `np.concatenate`) "
-                 "instead of updating an argument with `*=`, `+=` or slice assignment: the caller "
-                 "still needs it.")
-    return result
 
 
 def _pair(name, result):
@@ -103,7 +86,7 @@ def check_lstm_step(lstm_step):
     x, h, c = rng.normal(size=(N, D)), rng.normal(size=(N, H)), 2.0 * rng.normal(size=(N, H))
     W_xh, W_hh, b = rng.normal(size=(4 * H, D)), rng.normal(size=(4 * H, H)), rng.normal(size=4 * H)
     name = "lstm_step"
-    h_next, c_next = _pair(name, _call_unchanged(
+    h_next, c_next = _pair(name, call_unchanged(
         name, lstm_step, ["x", "h_prev", "c_prev", "W_xh", "W_hh", "b"], x, h, c, W_xh, W_hh, b))
     h_next = expect_shape("h_next", h_next, (N, H),
                           hint="each state has one row per example: shape (N, H).")
@@ -174,7 +157,7 @@ def check_gru_step(gru_step):
     W_xh, W_hh = rng.normal(size=(3 * H, D)), rng.normal(size=(3 * H, H))
     b_xh, b_hh = rng.normal(size=3 * H), 2.0 * rng.normal(size=3 * H)
     name = "gru_step"
-    out = _call_unchanged(name, gru_step, ["x", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"],
+    out = call_unchanged(name, gru_step, ["x", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"],
                           x, h, W_xh, W_hh, b_xh, b_hh)
     out = expect_shape(name, out, (N, H), hint="the new state has one row per example: (N, H).")
     out = expect_numeric(name, out)
@@ -214,7 +197,7 @@ def check_cell_path_jacobian(cell_path_jacobian):
     k, H = 6, 4
     f = rng.uniform(0.3, 0.99, size=(k, H))
     name = "cell_path_jacobian(f)"
-    J = _call_unchanged("cell_path_jacobian", cell_path_jacobian, ["f"], f)
+    J = call_unchanged("cell_path_jacobian", cell_path_jacobian, ["f"], f)
     array = as_array(name, J)
     if array.shape == (H,):
         fail(f"your `{name}` has shape (H,) = {(H,)}; expected the (H, H) matrix.",
@@ -322,7 +305,7 @@ def check_torch_to_onnx_order(torch_to_onnx_order):
     b = rng.normal(size=4 * H)
     for label, value in [("W", W), ("b", b)]:
         name = f"torch_to_onnx_order({label})"
-        out = _call_unchanged("torch_to_onnx_order", torch_to_onnx_order, ["W"], value)
+        out = call_unchanged("torch_to_onnx_order", torch_to_onnx_order, ["W"], value)
         out = expect_shape(name, out, value.shape,
                            hint="reordering the blocks keeps the shape (4H, ...).")
         out = expect_numeric(name, out)
@@ -358,7 +341,7 @@ def check_bidirectional_summary(bidirectional_summary):
         N, H = 2, 3
         h_n = rng.normal(size=(2 * L, N, H))
         name = f"bidirectional_summary(h_n, num_layers={L})"
-        out = _call_unchanged("bidirectional_summary", bidirectional_summary, ["h_n", "num_layers"],
+        out = call_unchanged("bidirectional_summary", bidirectional_summary, ["h_n", "num_layers"],
                               h_n, L)
         out = expect_shape(name, out, (N, 2 * H),
                            hint="concatenate the two (N, H) states along the feature axis.")
