@@ -14,6 +14,7 @@ from rnnbook.scratch import (
     numerical_gradient,
     relative_error,
 )
+from rnnbook.scratch.gru import gru_state_jacobian
 
 GRAD_TOL = 1e-7
 TORCH_TOL = 1e-10
@@ -122,6 +123,69 @@ def test_reset_gate_multiplies_the_hidden_bias():
     moved["b_xh"][:4] += moved["b_hh"][:4]
     moved["b_hh"][:4] = 0.0
     np.testing.assert_allclose(gru_forward(**p)[0], gru_forward(**moved)[0], rtol=0, atol=1e-15)
+
+
+def torch_state_jacobian(p):
+    """dh_1/dh_0 of torch.nn.GRUCell at the first step of ``p``, by autograd: (N, H, H)."""
+    x, h0 = torch.from_numpy(p["x"][:, 0]), torch.from_numpy(p["h0"])
+    N, D = x.shape
+    H = h0.shape[1]
+    cell = torch.nn.GRUCell(D, H).double()
+    with torch.no_grad():
+        for name, key in [("weight_ih", "W_xh"), ("weight_hh", "W_hh"),
+                          ("bias_ih", "b_xh"), ("bias_hh", "b_hh")]:
+            getattr(cell, name).copy_(torch.from_numpy(p[key]))
+    J = torch.autograd.functional.jacobian(lambda h: cell(x, h), h0)  # (N, H, N, H)
+    return J[torch.arange(N), :, torch.arange(N), :].numpy()
+
+
+def step_args(p):
+    return (p["x"][:, 0], p["h0"], p["W_xh"], p["W_hh"], p["b_xh"], p["b_hh"])
+
+
+def test_state_jacobian_matches_torch_autograd():
+    rng = np.random.default_rng(6)
+    p = make_gru(rng, N=3, D=4, H=5)
+    J = gru_state_jacobian(*step_args(p))
+    assert J.shape == (3, 5, 5)
+    np.testing.assert_allclose(J, torch_state_jacobian(p), rtol=0, atol=1e-13)
+
+
+def test_state_jacobian_needs_every_term():
+    """Dropping the reset-gate or the update-gate term gives a different Jacobian."""
+    rng = np.random.default_rng(7)
+    p = make_gru(rng, N=2, D=3, H=4)
+    J = gru_state_jacobian(*step_args(p))
+    _, (_, _, _, _, r, z, n, q) = gru_step_forward(*step_args(p))
+    W_hr, W_hz = p["W_hh"][:4], p["W_hh"][4:8]
+    reset_term = ((1 - z) * (1 - n**2) * r * (1 - r) * q)[:, :, None] * W_hr
+    update_term = ((p["h0"] - n) * z * (1 - z))[:, :, None] * W_hz
+    assert np.abs(reset_term).max() > 1e-2 and np.abs(update_term).max() > 1e-2
+    only_z = np.broadcast_to(np.eye(4), J.shape) * z[:, :, None]
+    assert np.abs(J - only_z).max() > 1e-2
+
+
+def test_state_jacobian_is_the_identity_when_the_update_gate_is_shut():
+    rng = np.random.default_rng(8)
+    p = make_gru(rng, N=2, D=3, H=4)
+    p["b_hh"][4:8] += 60.0  # z = sigmoid(. + 60) = 1 in float64
+    J = gru_state_jacobian(*step_args(p))
+    np.testing.assert_allclose(J, np.broadcast_to(np.eye(4), J.shape), rtol=0, atol=1e-15)
+
+
+def test_state_jacobian_float32_and_bad_input():
+    rng = np.random.default_rng(9)
+    p = make_gru(rng, N=2, D=3, H=4, dtype=np.float32)
+    J = gru_state_jacobian(*step_args(p))
+    assert J.dtype == np.float32
+    p64 = make_gru(np.random.default_rng(9), N=2, D=3, H=4)
+    np.testing.assert_allclose(J, gru_state_jacobian(*step_args(p64)), rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="W_hh"):
+        gru_state_jacobian(p["x"][:, 0], p["h0"], p["W_xh"], p["W_hh"][:8], p["b_xh"],
+                           p["b_hh"])
+    with pytest.raises(ValueError, match="h_prev"):
+        gru_state_jacobian(p["x"][:, 0], p["h0"][0], p["W_xh"], p["W_hh"], p["b_xh"],
+                           p["b_hh"])
 
 
 def test_backward_rejects_a_wrong_upstream_shape():

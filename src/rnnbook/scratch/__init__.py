@@ -16,6 +16,7 @@ Recurrent cells (``rnn``, ``lstm``, ``gru``):
                                               the readable step loop: the fast path's reference
     gru_step_forward / gru_step_backward      one GRU step (torch.nn.GRU's variant)
     gru_forward / gru_backward                a whole sequence, full BPTT
+    gru_state_jacobian                        dh_t/dh_{t-1} of a GRU step, (N, H, H)
 
 Layers around them (``layers``):
     sigmoid                                   the logistic function, overflow-free
@@ -55,7 +56,13 @@ from rnnbook.scratch.charlm import (
     stream_layout,
 )
 from rnnbook.scratch.gradcheck import numerical_gradient, relative_error
-from rnnbook.scratch.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from rnnbook.scratch.gru import (
+    gru_backward,
+    gru_forward,
+    gru_state_jacobian,
+    gru_step_backward,
+    gru_step_forward,
+)
 from rnnbook.scratch.jacobian import jacobian_norms, state_jacobian
 from rnnbook.scratch.layers import (
     embedding_backward,
@@ -96,6 +103,7 @@ __all__ = [
     "embedding_forward",
     "gru_backward",
     "gru_forward",
+    "gru_state_jacobian",
     "gru_step_backward",
     "gru_step_forward",
     "gru_tbptt",

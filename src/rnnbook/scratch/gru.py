@@ -10,9 +10,10 @@ rows ``[2H, 3H)`` to the candidate ``n``. For a batch,
     h_next = (1 - z) * n + z * h
 
 The reset gate multiplies the recurrent term *including its bias* ``b_hn``; that is why the GRU
-keeps two bias vectors where the RNN and LSTM need only their sum. (Cho et al. (2014) apply ``r``
-to ``h`` before the matmul, ``W_hn @ (r * h)``: a different model, which does not copy into
-``torch.nn.GRU``.)
+keeps two bias vectors where the RNN and LSTM need only their sum. Only the n blocks need both:
+for r and z only the sums ``b_xr + b_hr`` and ``b_xz + b_hz`` enter, as in the LSTM. (Cho et al.
+(2014) apply ``r`` to ``h`` before the matmul, ``W_hn @ (r * h)``: a different model, which does
+not copy into ``torch.nn.GRU``.)
 
 Shapes: ``x`` (N, T, D) or (N, D) for one step, ``h`` (N, H), ``W_xh`` (3H, D), ``W_hh`` (3H, H),
 ``b_xh`` and ``b_hh`` (3H,). They map to ``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0`` and
@@ -98,6 +99,41 @@ def gru_step_backward(dh_next, cache):
     db_xh = dax.sum(axis=0)
     db_hh = dah.sum(axis=0)
     return dx, dh_prev, dW_xh, dW_hh, db_xh, db_hh
+
+
+def gru_state_jacobian(x, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """The Jacobian of one GRU step with respect to the previous state, for every example.
+
+    With ``q = W_hn h_prev + b_hn`` (the recurrent term that ``r`` gates), the chain rule through
+    ``h = (1 - z) n + z h_prev`` gives, for one example,
+
+        dh/dh_prev = diag(z)
+                     + diag((1 - z) (1 - n**2)) [diag(r) W_hn + diag(r (1 - r) q) W_hr]
+                     + diag((h_prev - n) z (1 - z)) W_hz.
+
+    The first term is the direct path through the update gate; every other term carries a factor
+    ``1 - z`` or ``z (1 - z)``, so with ``z = 1`` the step's Jacobian is exactly the identity.
+
+    Args:
+        x: (N, D) inputs at this step.
+        h_prev: (N, H) hidden states of the previous step.
+        W_xh: (3H, D), W_hh: (3H, H), b_xh: (3H,), b_hh: (3H,) parameters, blocks (r, z, n).
+
+    Returns:
+        (N, H, H) array: entry ``[k, i, j]`` is ``d h_next[k, i] / d h_prev[k, j]``.
+
+    Raises:
+        ValueError: on a wrong shape or dtype, mixed dtypes or NaN.
+    """
+    _, (_, _, _, _, r, z, n, q) = gru_step_forward(x, h_prev, W_xh, W_hh, b_xh, b_hh)
+    H = h_prev.shape[1]
+    W_hr, W_hz, W_hn = W_hh[:H], W_hh[H:2 * H], W_hh[2 * H:]
+    dn = (1.0 - z) * (1.0 - n**2)  # (N, H): d h / d (argument of tanh)
+    J = dn[:, :, None] * (r[:, :, None] * W_hn + (r * (1.0 - r) * q)[:, :, None] * W_hr)
+    J += ((h_prev - n) * z * (1.0 - z))[:, :, None] * W_hz
+    diagonal = np.arange(H)
+    J[:, diagonal, diagonal] += z
+    return J
 
 
 def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh):
