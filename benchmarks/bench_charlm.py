@@ -6,8 +6,9 @@ sharing a 64-character passage with the training topics: ``split_pydoc_topics``)
 table, one row each:
 
 - ``uniform``, ``unigram``, the best add-alpha character n-gram and the best Kneser-Ney
-  character n-gram (``best_kneser_ney``; for both, order and smoothing chosen on the last 10 %
-  of the training text), from ``rnnbook.baselines``;
+  character n-gram (``best_kneser_ney``; for both, order and smoothing chosen on validation
+  topics, whole training topics set apart as the held-out ones were:
+  ``split_pydoc_topics(valid=0.1)``), from ``rnnbook.baselines``;
 - ``gzip -9`` and ``xz -9e`` conditional on the training text (Python's ``gzip`` and ``lzma``);
 - the book's notebook model (``train_char_lm(bptt=32)``: LSTM 1x256, 800 steps of 32 x 32
   characters; loaded from ``_build/cache/`` when a notebook has trained it);
@@ -16,7 +17,8 @@ table, one row each:
   elapsed fraction of its time budget), gradient clipping at norm 1, truncated BPTT;
 - both LSTMs again under *dynamic evaluation* (``dynamic_eval_nats``: one plain SGD step per
   window of 50 characters, each window scored before it is learned from), the step size chosen
-  among ``--dyneval-lrs`` on the last ``--dyneval-valid`` characters of the training text.
+  among ``--dyneval-lrs`` on the first ``--dyneval-valid`` characters of the validation topics
+  (read after the other training topics; the models were trained on them too).
 
 Columns: parameters, training seconds (wall clock; for the dynamic-evaluation rows, the seconds
 of evaluation), held-out bits per character (the state
@@ -31,7 +33,7 @@ import time
 import torch
 
 from rnnbook.baselines import best_char_ngram, best_kneser_ney, compressor_bits, uniform_bits
-from rnnbook.data.corpora import CharNGram
+from rnnbook.data.corpora import CharNGram, split_pydoc_topics
 from rnnbook.data.lm_batches import TBPTTBatches, eval_windows
 from rnnbook.models.language_model import (
     LanguageModel,
@@ -53,10 +55,10 @@ def parse_args():
     parser.add_argument("--batch", type=int, default=64, help="streams per step (default: 64)")
     parser.add_argument("--bptt", type=int, default=100, help="TBPTT window (default: 100)")
     parser.add_argument("--lr", type=float, default=4e-3, help="peak learning rate")
-    parser.add_argument("--dyneval-lrs", type=float, nargs="+", default=[0.03, 0.1, 0.3],
+    parser.add_argument("--dyneval-lrs", type=float, nargs="+", default=[0.1, 0.2, 0.4, 0.8],
                         help="SGD step sizes tried for dynamic evaluation")
     parser.add_argument("--dyneval-valid", type=int, default=10000,
-                        help="training characters (the last ones) that choose the step size")
+                        help="validation characters that choose the step size")
     return parser.parse_args()
 
 
@@ -87,12 +89,15 @@ def train_for(seconds, ids, V, args):
     return model, step, time.perf_counter() - start
 
 
-def dynamic_row(name, model, ids, cut, args):
-    """A table row for ``model`` under dynamic evaluation, its step size chosen on validation."""
+def dynamic_row(name, model, ids, cut, fit_valid, n_valid, args):
+    """A table row for ``model`` under dynamic evaluation, its step size chosen on validation.
+
+    ``fit_valid``: the training ids with the validation topics last, ``n_valid`` of them.
+    """
     start = time.perf_counter()
-    train = ids[:cut]
-    valid = {lr: dynamic_eval_nats(model, train, cut - args.dyneval_valid, lr)
-             for lr in args.dyneval_lrs}
+    first = fit_valid.numel() - n_valid
+    stream = fit_valid[:first + args.dyneval_valid]
+    valid = {lr: dynamic_eval_nats(model, stream, first, lr) for lr in args.dyneval_lrs}
     lr = min(valid, key=valid.get)
     bits = dynamic_eval_nats(model, ids, cut, lr) / math.log(2)
     return (f"{name} + dynamic eval (SGD {lr:g})", None, time.perf_counter() - start, bits)
@@ -105,13 +110,18 @@ def main():
     data = char_lm_data()
     ids, cut, V = data["ids"], data["cut"], len(data["vocab"])
     train_np, held_np = ids[:cut].numpy(), ids[cut:].numpy()
+    split = split_pydoc_topics(valid=0.1)
+    fit_valid = torch.from_numpy(data["vocab"].encode(split["fit_text"] + "\n"
+                                                      + split["valid_text"]))
+    n_valid, fv_np = len(split["valid_text"]), fit_valid.numpy()
     rows = [("uniform", None, None, uniform_bits(V)),
             ("unigram", None, None, CharNGram(0, V, 0.1).fit(train_np).cross_entropy(held_np))]
-    ngram = best_char_ngram(train_np, held_np, V, orders=range(0, 8),
-                            alphas=(0.01, 0.03, 0.1, 0.3))
+    ngram = best_char_ngram(fv_np, held_np, V, orders=range(0, 8),
+                            alphas=(0.01, 0.03, 0.1, 0.3), n_valid=n_valid)
     rows.append((f"{ngram['order'] + 1}-gram add-{ngram['alpha']}", None, None,
                  ngram["held_bits"]))
-    kn = best_kneser_ney(train_np, held_np, V, orders=range(4, 15, 2))
+    kn = best_kneser_ney(fv_np, held_np, V, orders=(4, 6, 8, 12, 16, 24, 32),
+                         discounts=("modified", 0.9), n_valid=n_valid)
     rows.append((f"{kn['order']}-gram Kneser-Ney ({kn['discount']})", None, None,
                  kn["held_bits"]))
     for method in ("gzip -9", "xz -9e"):
@@ -120,7 +130,7 @@ def main():
     run = train_char_lm(bptt=32)
     rows.append(("lstm 1x256 (book, 800 steps)", run.model.num_parameters(), run.seconds,
                  run.held_bits))
-    rows.append(dynamic_row("lstm 1x256 (book)", run.model, ids, cut, args))
+    rows.append(dynamic_row("lstm 1x256 (book)", run.model, ids, cut, fit_valid, n_valid, args))
     windows = eval_windows(ids, cut, 16, 256)
     spent = time.perf_counter() - start
     # keep time to evaluate: a static pass, and for dynamic evaluation what the book model took
@@ -130,7 +140,7 @@ def main():
     name = f"lstm {args.layers}x{args.hidden}"
     rows.append((f"{name} ({steps} steps, B={args.batch}, bptt={args.bptt})",
                  model.num_parameters(), seconds, bits))
-    rows.append(dynamic_row(name, model, ids, cut, args))
+    rows.append(dynamic_row(name, model, ids, cut, fit_valid, n_valid, args))
 
     print(f"held-out text: {cut:,} training and {ids.numel() - cut:,} held-out characters, "
           f"V = {V}, {args.threads} torch threads")

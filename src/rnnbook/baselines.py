@@ -62,23 +62,36 @@ def compressor_bits(train_text, held_text, method):
     return 8 * (len(compress(both)) - len(compress(train))) / len(held_text)
 
 
+def _validation_size(size, valid_fraction, n_valid, keep=1):
+    """How many of the last training ids are the validation part; leaves ``keep`` to fit on."""
+    if n_valid is not None:
+        if not (isinstance(n_valid, numbers.Integral) and 0 < n_valid <= size - keep):
+            raise ValueError(f"n_valid: expected an integer in [1, {size - keep}], got "
+                             f"{n_valid!r}")
+        return int(n_valid)
+    count = int(round(valid_fraction * size)) if isinstance(valid_fraction, numbers.Real) else 0
+    if not 0 < count <= size - keep:
+        raise ValueError(f"valid_fraction: expected a number in (0, 1) that leaves at least "
+                         f"{keep} training ids, got {valid_fraction!r}")
+    return count
+
+
 def best_char_ngram(train_ids, held_ids, vocab_size, orders=range(0, 9),
-                    alphas=(0.003, 0.01, 0.03, 0.1, 0.3), valid_fraction=0.1):
+                    alphas=(0.003, 0.01, 0.03, 0.1, 0.3), valid_fraction=0.1, n_valid=None):
     """The best add-alpha :class:`~rnnbook.data.corpora.CharNGram` on held-out text.
 
     The order and alpha are chosen on a validation part (the last ``valid_fraction`` of the
-    training ids) by a model fitted on the rest; the chosen model is then refitted on all the
-    training ids and scored on ``held_ids``, each held-out id predicted from the ``order`` ids
-    before it (the first ones from the end of the training ids).
+    training ids, or the last ``n_valid`` of them) by a model fitted on the rest; the chosen
+    model is then refitted on all the training ids and scored on ``held_ids``, each held-out id
+    predicted from the ``order`` ids before it (the first ones from the end of the training
+    ids).
 
     Returns:
         dict with ``order``, ``alpha``, ``valid_bits`` (per character, on validation),
         ``held_bits`` (per held-out character), ``table`` {(order, alpha): valid bits}.
     """
     train_ids, held_ids = np.asarray(train_ids), np.asarray(held_ids)
-    n_valid = int(round(valid_fraction * train_ids.size))
-    if not 0 < n_valid < train_ids.size:
-        raise ValueError(f"valid_fraction: expected a number in (0, 1), got {valid_fraction!r}")
+    n_valid = _validation_size(train_ids.size, valid_fraction, n_valid)
     fit_part = train_ids[:-n_valid]
     table = {}
     for order in orders:
@@ -118,25 +131,22 @@ class InterpolatedNGram(KneserNeyNGram):
 
 
 def best_word_ngram(train_ids, held_ids, vocab_size, orders=(1, 2, 3, 4),
-                    discounts=(0.5, 0.75, 0.9), valid_fraction=0.1):
+                    discounts=(0.5, 0.75, 0.9), valid_fraction=0.1, n_valid=None):
     """The :class:`InterpolatedNGram` with order and discount chosen on validation.
 
     Absolute discounting without continuation counts: :func:`best_kneser_ney` is the stronger,
     standard baseline.
 
-    As :func:`best_char_ngram`: chosen on the last ``valid_fraction`` of the training ids by a
-    model fitted on the rest, refitted on all training ids, scored on ``held_ids`` (predicted
-    with the end of the training ids as their first context).
+    As :func:`best_char_ngram`: chosen on the last ``valid_fraction`` (or ``n_valid``) of the
+    training ids by a model fitted on the rest, refitted on all training ids, scored on
+    ``held_ids`` (predicted with the end of the training ids as their first context).
 
     Returns:
         dict with ``order``, ``discount``, ``valid_bits``, ``held_bits`` (per held-out token),
         ``table`` {(order, discount): valid bits}.
     """
     train_ids, held_ids = [int(i) for i in train_ids], [int(i) for i in held_ids]
-    n_valid = int(round(valid_fraction * len(train_ids)))
-    if not 0 < n_valid < len(train_ids):
-        raise ValueError(f"valid_fraction: expected a number in (0, 1), got {valid_fraction!r}")
-    cut = len(train_ids) - n_valid
+    cut = len(train_ids) - _validation_size(len(train_ids), valid_fraction, n_valid)
     table = {}
     for order in orders:
         model = InterpolatedNGram(order, vocab_size).fit(train_ids[:cut])
@@ -151,7 +161,7 @@ def best_word_ngram(train_ids, held_ids, vocab_size, orders=(1, 2, 3, 4),
 
 
 def best_kneser_ney(train_ids, held_ids, vocab_size, orders=range(1, 14),
-                    discounts=("modified", 0.6, 0.75, 0.9), valid_fraction=0.1):
+                    discounts=("modified", 0.6, 0.75, 0.9), valid_fraction=0.1, n_valid=None):
     """The :class:`~rnnbook.kneser_ney.KneserNeyNGram` with order and discount chosen on validation.
 
     As :func:`best_word_ngram`: each (order, discount) is fitted on the training ids but their
@@ -165,6 +175,9 @@ def best_kneser_ney(train_ids, held_ids, vocab_size, orders=range(1, 14),
         orders: n-gram orders n to try (n - 1 tokens of context).
         discounts: values of ``KneserNeyNGram``'s ``discount`` to try: ``"modified"`` (three
             discounts per level from the counts of counts) or one number in [0, 1].
+        valid_fraction: the share of the training ids, at their end, that is the validation part.
+        n_valid: None, or the size of that part as a number of ids (it overrides
+            ``valid_fraction``; for a validation part of whole documents placed last).
 
     Returns:
         dict with ``order``, ``discount``, ``valid_bits``, ``held_bits`` (per held-out token),
@@ -176,12 +189,8 @@ def best_kneser_ney(train_ids, held_ids, vocab_size, orders=range(1, 14),
     if not orders or not discounts:
         raise ValueError(f"orders, discounts: expected at least one of each, got {orders!r} "
                          f"and {discounts!r}")
-    n_valid = int(round(valid_fraction * train_ids.size)) \
-        if isinstance(valid_fraction, numbers.Real) else 0
-    cut = train_ids.size - n_valid
-    if not 0 < n_valid < train_ids.size or cut < max(orders):
-        raise ValueError(f"valid_fraction: expected a number in (0, 1) that leaves at least "
-                         f"{max(orders)} training ids, got {valid_fraction!r}")
+    cut = train_ids.size - _validation_size(train_ids.size, valid_fraction, n_valid,
+                                            keep=max(orders))
     table = {}
     for order in orders:
         model = KneserNeyNGram(order, vocab_size, discounts[0]).fit(train_ids[:cut])

@@ -8,11 +8,13 @@ import pytest
 from rnnbook.baselines import (
     InterpolatedNGram,
     best_char_ngram,
+    best_kneser_ney,
     best_word_ngram,
     compressor_bits,
     uniform_bits,
 )
 from rnnbook.data.corpora import CharNGram
+from rnnbook.kneser_ney import KneserNeyNGram
 
 
 def test_uniform_bits():
@@ -94,3 +96,24 @@ def test_interpolated_ngram_bad_arguments():
         InterpolatedNGram(2, 5).fit([0, 9])
     with pytest.raises(ValueError, match="fit"):
         InterpolatedNGram(2, 5).prob((), 1)
+
+
+def test_n_valid_chooses_on_exactly_the_last_ids():
+    # the first 900 ids follow one rule and the last 300 another: validating on the last 300
+    # (n_valid) must score what a model fitted on the first 900 gives there, whatever the fraction
+    rng = np.random.default_rng(2)
+    first = rng.integers(0, 4, 900)
+    last = np.tile([0, 1, 2, 3], 75)
+    train = np.concatenate([first, last])
+    kn = best_kneser_ney(train, last[:40], 4, orders=(1, 2), discounts=(0.5,), n_valid=300)
+    expected = KneserNeyNGram(2, 4, 0.5).fit(first).cross_entropy(train, 900)
+    assert kn["table"][(2, 0.5)] == pytest.approx(expected)
+    add = best_char_ngram(train, last[:40], 4, orders=(1,), alphas=(0.1,), n_valid=300)
+    assert add["valid_bits"] == pytest.approx(
+        CharNGram(1, 4, 0.1).fit(first).cross_entropy(train[899:]))
+    word = best_word_ngram(train, last[:40], 4, orders=(2,), discounts=(0.5,), n_valid=300)
+    assert word["valid_bits"] == pytest.approx(
+        InterpolatedNGram(2, 4, 0.5).fit(first).cross_entropy(train, 900))
+    for bad in (0, 1200, 2.5):
+        with pytest.raises(ValueError, match="n_valid"):
+            best_char_ngram(train, last, 4, n_valid=bad)

@@ -245,7 +245,20 @@ def test_a_naive_split_by_position_would_copy_passages(text):
     assert copied / ((len(held) - 63) // 16) > 0.05
 
 
+def test_validation_part_is_whole_topics_without_copies_of_the_fitted_part(split):
+    three = split_pydoc_topics(valid=0.1)
+    assert three["held_text"] == split["held_text"] and three["train_text"] == split["train_text"]
+    fit, valid = three["fit_topics"], three["valid_topics"]
+    assert set(fit).isdisjoint(valid) and set(fit) | set(valid) == set(split["train_topics"])
+    assert 0.10 <= len(three["valid_text"]) / len(split["train_text"]) <= 0.11
+    windows = {three["fit_text"][i:i + 64] for i in range(len(three["fit_text"]) - 63)}
+    valid_text = three["valid_text"]
+    assert not any(valid_text[i:i + 64] in windows for i in range(len(valid_text) - 63))
+
+
 @pytest.mark.parametrize("kwargs, match", [({"held_out": 0}, "held_out"),
+                                           ({"valid": 0}, "valid"),
+                                           ({"valid": 0.7}, "valid"),
                                            ({"held_out": 0.9}, "held_out"),
                                            ({"min_copy": 8}, "min_copy"),
                                            ({"min_copy": 64.0}, "min_copy"),

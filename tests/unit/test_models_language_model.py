@@ -151,8 +151,12 @@ def test_dynamic_eval_scores_before_learning_and_leaves_the_model_alone():
     # lr = 0: the one-stream static score
     with torch.no_grad():
         logits, _ = model(ids[None, 39:-1])
-    direct = torch.nn.functional.cross_entropy(logits[0], ids[40:])
-    assert static == pytest.approx(float(direct), rel=1e-5)
+    direct = torch.nn.functional.cross_entropy(logits[0], ids[40:], reduction="none")
+    assert static == pytest.approx(float(direct.mean()), rel=1e-5)
+    each = lm.dynamic_eval_losses(model, ids, 40, 0.0, window=7)
+    assert each.shape == (50,) and torch.allclose(each, direct.double(), rtol=1e-5)
+    # with learning, the first window's losses are still the static ones
+    assert torch.allclose(lm.dynamic_eval_losses(model, ids, 40, 5.0, window=7)[:7], each[:7])
     # the first window is scored before any step, so it does not depend on lr
     first = lm.dynamic_eval_nats(model, ids[:47], 40, 0.0, window=7)
     assert lm.dynamic_eval_nats(model, ids[:47], 40, 5.0, window=7) == pytest.approx(first)

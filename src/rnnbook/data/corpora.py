@@ -130,7 +130,29 @@ def _copy_groups(topics, min_copy):
     return list(groups.values())
 
 
-def split_pydoc_topics(held_out=0.1, min_copy=64, ascii_only=True):
+def _hold_out_groups(topics, fraction, min_copy):
+    """Names of whole copy groups of ``topics`` holding about ``fraction`` of their characters.
+
+    Groups are taken from the end of the alphabet (ordered by their last topic's name); a group
+    that would take the share past 1.1 ``fraction`` is passed over.
+    """
+    total = sum(len(text) for text in topics.values())
+    held, held_size = set(), 0
+    for group in sorted(_copy_groups(topics, min_copy), key=max, reverse=True):
+        size = sum(len(topics[name]) for name in group)
+        if held_size + size <= 1.1 * fraction * total:   # a group too large is passed over
+            held.update(group)
+            held_size += size
+        if held_size >= fraction * total:
+            break
+    return held
+
+
+def _join_topics(topics, names):
+    return "\n\n".join(topics[n] for n in names) + "\n"
+
+
+def split_pydoc_topics(held_out=0.1, min_copy=64, ascii_only=True, valid=None):
     """The help text split by whole topics, with no copied passage on both sides of the split.
 
     The documentation repeats itself: the topic ``while`` is a section of ``compound``, copied
@@ -141,34 +163,44 @@ def split_pydoc_topics(held_out=0.1, min_copy=64, ascii_only=True):
     held-out part past 1.1 ``held_out`` passed over), until at least ``held_out`` of the
     characters are held out. Both parts keep the order of the names.
 
+    With ``valid``, the training topics are split once more in the same way into a fitting part
+    and a validation part (about ``valid`` of the training characters), for choosing settings on
+    text that shares no copied passage with the text fitted, as the held-out text does.
+
     Args:
         held_out: fraction of the characters to hold out, in (0, 0.5].
         min_copy: length of the shortest shared string that ties two topics together (>= 16).
         ascii_only: as in :func:`load_pydoc_text`.
+        valid: None, or the fraction of the training characters to set apart, in (0, 0.5].
 
     Returns:
         dict with ``train_text`` and ``held_text`` (str, topics joined by a blank line, each
-        ending with a newline) and ``train_topics``, ``held_topics`` (tuples of names).
+        ending with a newline) and ``train_topics``, ``held_topics`` (tuples of names); with
+        ``valid`` also ``fit_text``, ``valid_text``, ``fit_topics``, ``valid_topics`` (the
+        training topics in two parts, same form).
     """
     if not (isinstance(held_out, numbers.Real) and 0 < held_out <= 0.5):
         raise ValueError(f"held_out: expected a fraction in (0, 0.5], got {held_out!r}")
     if not isinstance(min_copy, numbers.Integral) or isinstance(min_copy, bool) or min_copy < 16:
         raise ValueError(f"min_copy: expected an integer >= 16, got {min_copy!r}")
+    if valid is not None and not (isinstance(valid, numbers.Real) and 0 < valid <= 0.5):
+        raise ValueError(f"valid: expected None or a fraction in (0, 0.5], got {valid!r}")
     topics = load_pydoc_topics(ascii_only)
-    total = sum(len(text) for text in topics.values())
-    held, held_size = set(), 0
-    for group in sorted(_copy_groups(topics, int(min_copy)), key=max, reverse=True):
-        size = sum(len(topics[name]) for name in group)
-        if held_size + size <= 1.1 * held_out * total:   # a group too large is passed over
-            held.update(group)
-            held_size += size
-        if held_size >= held_out * total:
-            break
+    held = _hold_out_groups(topics, held_out, int(min_copy))
     train_names = tuple(name for name in topics if name not in held)
     held_names = tuple(name for name in topics if name in held)
-    return {"train_text": "\n\n".join(topics[n] for n in train_names) + "\n",
-            "held_text": "\n\n".join(topics[n] for n in held_names) + "\n",
-            "train_topics": train_names, "held_topics": held_names}
+    split = {"train_text": _join_topics(topics, train_names),
+             "held_text": _join_topics(topics, held_names),
+             "train_topics": train_names, "held_topics": held_names}
+    if valid is not None:
+        train_topics = {name: topics[name] for name in train_names}
+        set_apart = _hold_out_groups(train_topics, valid, int(min_copy))
+        fit_names = tuple(name for name in train_names if name not in set_apart)
+        valid_names = tuple(name for name in train_names if name in set_apart)
+        split.update(fit_text=_join_topics(topics, fit_names),
+                     valid_text=_join_topics(topics, valid_names),
+                     fit_topics=fit_names, valid_topics=valid_names)
+    return split
 
 
 class CharVocab:

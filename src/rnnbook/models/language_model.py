@@ -6,7 +6,9 @@
     detach_state(state)                    cut the graph between two TBPTT windows
     TBPTTLoss()                            loss_fn for rnnbook.training.fit that carries the state
     held_out_nats(model, windows)          mean nats per held-out token, state carried
-    dynamic_eval_nats(model, ids, start, lr)  the same, learning from each window once scored
+    dynamic_eval_losses(model, ids, start, lr)  nats of each token, learning from each window
+                                             once it is scored (dynamic evaluation)
+    dynamic_eval_nats(model, ids, start, lr)  their mean
     train_language_model(ids, V, ...)      fit with Adam, warm-up and cosine decay, by steps
     train_char_lm(...)                     the book's character model of Python's documentation,
                                            cached under _build/cache/ keyed by its arguments
@@ -35,7 +37,8 @@ from rnnbook.data.lm_batches import TBPTTBatches, eval_windows
 from rnnbook.training import History, fit, masked_mean_loss
 
 __all__ = ["CharLMResult", "LanguageModel", "TBPTTLoss", "char_lm_data", "detach_state",
-           "dynamic_eval_nats", "held_out_nats", "train_char_lm", "train_language_model"]
+           "dynamic_eval_losses", "dynamic_eval_nats", "held_out_nats", "train_char_lm",
+           "train_language_model"]
 
 _KINDS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -182,8 +185,8 @@ def held_out_nats(model, windows):
     return total / count
 
 
-def dynamic_eval_nats(model, ids, start, lr, window=50):
-    """Mean nats per token of ``ids[start:]`` under *dynamic evaluation* (Krause et al., 2018).
+def dynamic_eval_losses(model, ids, start, lr, window=50):
+    """Nats of every token of ``ids[start:]`` under *dynamic evaluation* (Krause et al., 2018).
 
     The text is read as one stream, the state carried. Each window of ``window`` tokens is first
     scored with the current weights, then learned from: one plain SGD step of size ``lr`` on
@@ -200,7 +203,7 @@ def dynamic_eval_nats(model, ids, start, lr, window=50):
         window: tokens per step, a positive integer.
 
     Returns:
-        float, mean nats per scored token.
+        float64 tensor (T - start,): nats of each scored token.
     """
     if not isinstance(ids, torch.Tensor) or ids.ndim != 1:
         raise ValueError(f"ids: expected a 1-D tensor, got {type(ids).__name__}")
@@ -211,21 +214,26 @@ def dynamic_eval_nats(model, ids, start, lr, window=50):
     window = _positive_int("window", window)
     learner = copy.deepcopy(model).eval()     # eval: no dropout while scoring
     params = [p for p in learner.parameters() if p.requires_grad]
-    total, count, state = 0.0, 0, None
+    losses, state = [], None
     for begin in range(start, ids.numel(), window):
         x = ids[begin - 1:min(begin + window, ids.numel()) - 1][None]
         y = ids[begin:begin + window][None]
         logits, new_state = learner(x, state)
-        loss = nn.functional.cross_entropy(logits[0], y[0])
-        total += float(loss.detach().double()) * y.numel()
-        count += y.numel()
+        loss = nn.functional.cross_entropy(logits[0], y[0], reduction="none")
+        losses.append(loss.detach().double())
         if lr > 0:
-            grads = torch.autograd.grad(loss, params)
+            grads = torch.autograd.grad(loss.mean(), params)
             with torch.no_grad():
                 for p, g in zip(params, grads, strict=True):
                     p -= lr * g
         state = detach_state(new_state)
-    return total / count
+    return torch.cat(losses)
+
+
+def dynamic_eval_nats(model, ids, start, lr, window=50):
+    """Mean nats per token of ``ids[start:]`` under dynamic evaluation: the mean of
+    :func:`dynamic_eval_losses` (same arguments)."""
+    return float(dynamic_eval_losses(model, ids, start, lr, window).mean())
 
 
 def _schedule(optimizer, steps, warmup):
