@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from rnnbook.data.synthetic import (
+    COPY_BLANK,
+    copy_task,
     random_length_sequences,
     sequence_sum,
     sine_prediction,
@@ -86,3 +88,34 @@ def test_sequence_sum_targets_and_determinism():
 def test_bad_arguments_raise(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+def test_copy_task_with_given_symbols_copies_them_and_draws_nothing():
+    S, T, K = 3, 5, 4
+    symbols = np.array([[1, 2, 3], [4, 4, 1]], dtype=np.int32)
+    rng = np.random.default_rng(0)
+    inputs, targets = copy_task(rng, 2, S, T, alphabet_size=K, symbols=symbols)
+    assert inputs.dtype == targets.dtype == np.int64
+    assert np.array_equal(inputs[:, :S], symbols)
+    assert np.array_equal(targets[:, T + S:], symbols)
+    assert (inputs[:, S + T - 1] == K + 1).all()
+    assert (targets[:, :T + S] == COPY_BLANK).all()
+    # the generator was not used: its next draw is its first
+    assert rng.integers(1 << 30) == np.random.default_rng(0).integers(1 << 30)
+    # the same symbols drawn by the generator give the same sequences
+    drawn, _ = copy_task(np.random.default_rng(3), 2, S, T, alphabet_size=K)
+    again, _ = copy_task(np.random.default_rng(9), 2, S, T, alphabet_size=K,
+                         symbols=drawn[:, :S])
+    assert np.array_equal(drawn, again)
+
+
+@pytest.mark.parametrize("symbols, words", [
+    (np.ones((3, 3), dtype=int), r"symbols: expected shape .*\(2, 3\)"),
+    (np.ones((2, 2), dtype=int), r"symbols: expected shape"),
+    (np.ones((2, 3)), "symbols: expected an integer array"),
+    (np.zeros((2, 3), dtype=int), r"symbols: expected values in 1 \.\. 8"),
+    (np.full((2, 3), 9), r"symbols: expected values in 1 \.\. 8"),
+])
+def test_copy_task_rejects_bad_symbols(symbols, words):
+    with pytest.raises(ValueError, match=words):
+        copy_task(np.random.default_rng(0), 2, 3, 5, alphabet_size=8, symbols=symbols)

@@ -12,7 +12,7 @@ machine. Arrays are batch-major and float64 unless stated; convert with ``torch.
                                              a many-to-one regression task
     adding_problem(rng, N, T)                inputs (N, T, 2) float32 (value, marker), targets
                                              (N,): the sum of the two marked values
-    copy_task(rng, N, S, T, K)               tokens (N, T + 2S) int64 and per-step targets: copy
+    copy_task(rng, N, S, T, K, symbols=None) tokens (N, T + 2S) int64 and per-step targets: copy
                                              S symbols after a delay of T steps
 """
 
@@ -242,7 +242,20 @@ def adding_problem(rng, num_sequences, length):
     return inputs.astype(np.float32), targets.astype(np.float32)
 
 
-def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8):
+def _check_copy_symbols(symbols, N, S, K):
+    symbols = np.asarray(symbols)
+    if symbols.shape != (N, S):
+        raise ValueError(f"symbols: expected shape (num_sequences, num_symbols) = ({N}, {S}), "
+                         f"got {symbols.shape}")
+    if not np.issubdtype(symbols.dtype, np.integer):
+        raise ValueError(f"symbols: expected an integer array, got dtype {symbols.dtype}")
+    if symbols.size and (symbols.min() < 1 or symbols.max() > K):
+        raise ValueError(f"symbols: expected values in 1 .. {K}, got values in "
+                         f"{symbols.min()} .. {symbols.max()}")
+    return symbols.astype(np.int64)
+
+
+def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8, symbols=None):
     """The copy (memory) task: reproduce ``S`` symbols after a delay of ``T`` blank steps.
 
     Tokens are integers: ``0`` the blank (``COPY_BLANK``), ``1 .. K`` the symbols
@@ -253,12 +266,12 @@ def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8):
         input:   s_1 .. s_S   blank x (T - 1)   delimiter   blank x S
         target:  blank x (T + S)                            s_1 .. s_S
 
-    with ``s_j`` drawn uniformly from the ``K`` symbols. The delimiter tells the model when to
-    start writing; the ``S`` symbols must be held over ``T + S`` steps. A model that remembers none
-    of the symbols (it may still count steps) can at best output blanks for the first ``T + S``
-    steps and guess uniformly among the ``K`` symbols in the last ``S``: its mean cross-entropy per
-    step is :func:`copy_task_baseline`,
-    ``S log K / (T + 2S)`` nats.
+    with ``s_j`` drawn uniformly from the ``K`` symbols, or taken from ``symbols`` when given (to
+    hold some symbol sequences out of training, give each split its own). The delimiter tells the
+    model when to start writing; every symbol is written ``T + S`` steps after it is read. A model
+    that remembers none of the symbols (it may still count steps) can at best output blanks for
+    the first ``T + S`` steps and guess uniformly among the ``K`` symbols in the last ``S``: its
+    mean cross-entropy per step is :func:`copy_task_baseline`, ``S log K / (T + 2S)`` nats.
 
     Args:
         rng: ``numpy.random.Generator``.
@@ -266,13 +279,16 @@ def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8):
         num_symbols: ``S``, how many symbols to copy, a positive integer.
         delay: ``T``, a positive integer (steps from the last symbol to the delimiter, included).
         alphabet_size: ``K``, the number of distinct symbols, an integer ``>= 2``.
+        symbols: optional integer array of shape ``(N, S)`` with values in ``1 .. K``, the
+            symbols of each sequence; None (default) draws them from ``rng``.
 
     Returns:
         inputs: int64 array of shape ``(N, T + 2S)``, values in ``0 .. K + 1``.
         targets: int64 array of shape ``(N, T + 2S)``, values in ``0 .. K``.
 
     Raises:
-        ValueError: on a non-Generator ``rng``, non-positive sizes or ``alphabet_size < 2``.
+        ValueError: on a non-Generator ``rng``, non-positive sizes, ``alphabet_size < 2`` or
+            ``symbols`` of another shape, a non-integer dtype or values outside ``1 .. K``.
     """
     _check_rng(rng)
     N = _check_positive_int("num_sequences", num_sequences)
@@ -281,7 +297,10 @@ def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8):
     K = _check_positive_int("alphabet_size", alphabet_size)
     if K < 2:
         raise ValueError(f"alphabet_size: expected an integer >= 2, got {alphabet_size!r}")
-    symbols = rng.integers(1, K + 1, size=(N, S))
+    if symbols is None:
+        symbols = rng.integers(1, K + 1, size=(N, S))
+    else:
+        symbols = _check_copy_symbols(symbols, N, S, K)
     inputs = np.full((N, T + 2 * S), COPY_BLANK, dtype=np.int64)
     targets = np.full((N, T + 2 * S), COPY_BLANK, dtype=np.int64)
     inputs[:, :S] = symbols
