@@ -17,6 +17,7 @@ import torch
 
 from rnnbook.checks import CheckFailed, ch05
 from rnnbook.checks.partial import NoCredit
+from rnnbook.exercise_copies import strip_regions
 from rnnbook.scratch.gru import gru_step_backward as scratch_gru_backward
 from rnnbook.scratch.gru import gru_step_forward
 from rnnbook.scratch.lstm import lstm_step_backward as scratch_lstm_backward
@@ -36,29 +37,59 @@ def not_written(*args):
     raise NotImplementedError()
 
 
+HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS$", re.M | re.S)
+CREDIT = re.compile(r"^credit = Credit\(points=\d+\)$", re.M)
+
+
+def notebook_cells(grade_id):
+    """(the set-up cell's source, the source of the test cell ``grade_id``)."""
+    nb = nbformat.read(EXERCISES, as_version=4)
+    setup = next(c.source for c in nb.cells if c.cell_type == "code")
+    cell = next(c.source for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return setup, cell
+
+
 def hidden_test(grade_id, **answers):
-    """Run the hidden part of the notebook's test cell ``grade_id`` after the set-up cell.
+    """Run the hidden regions of the notebook's test cell ``grade_id``, in order, after the
+    set-up cell; of the visible part only ``credit = Credit(points=N)`` runs (not the check).
 
     Returns ``(earned, failed)``: the points of a partial-credit cell (None for a cell without
     ``Credit`` that passes; 0 when no case passed) and the names of the cases that failed. A
     cell without ``Credit`` raises its AssertionError.
     """
-    nb = nbformat.read(EXERCISES, as_version=4)
-    setup = next(c.source for c in nb.cells if c.cell_type == "code")
-    cell = next(c.source for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    setup, cell = notebook_cells(grade_id)
+    namespace = {}
+    exec(setup, namespace)
+    namespace.update(answers)
+    visible = strip_regions(cell)
+    hidden = "".join(HIDDEN.findall(cell))
+    assert "ch05" not in hidden and "rnnbook" not in hidden  # no help from the checks
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            exec("\n".join(CREDIT.findall(visible)), namespace)
+            exec(hidden, namespace)
+            earned = namespace["credit"].earned() if "credit" in namespace else None
+        except NoCredit:
+            earned = 0.0
+    return earned, re.findall(r"^failed: (.+?):", out.getvalue(), re.M)
+
+
+def run_cell(grade_id, learner=False, **answers):
+    """Run the whole test cell as the grader does (or, with ``learner``, the learner's copy:
+    hidden regions removed, as nbgrader and ``make exercises`` remove them).
+
+    Returns ``(namespace, printed)``; an exception of the cell propagates.
+    """
+    setup, cell = notebook_cells(grade_id)
     namespace = {}
     exec(setup, namespace)
     namespace.update(answers)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        try:
-            exec(cell.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0],
-                 namespace)
-            earned = namespace["credit"].earned() if "credit" in namespace else None
-        except NoCredit:
-            earned = 0.0
-    return earned, re.findall(r"^failed: (.+?):", out.getvalue(), re.M)
+        exec(strip_regions(cell) if learner else cell, namespace)
+    return namespace, out.getvalue()
 
 
 def sigmoid(u):
@@ -510,20 +541,6 @@ LSTM_WRONG = [
 UNCHANGED = "leaves its inputs unchanged"
 
 
-def test_lstm_backward_visible_failure_is_printed_and_the_cell_goes_on():
-    # the student's copy has no hidden part: the failure shows as text, no traceback
-    nb = nbformat.read(EXERCISES, as_version=4)
-    cell = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                == "ch05-lstm-step-backward-tests")
-    visible = cell.split("### BEGIN HIDDEN TESTS")[0]
-    namespace = {"lstm_step_backward": lambda *a: lstm_step_backward(*a, slip="no f")}
-    exec(next(c.source for c in nb.cells if c.cell_type == "code"), namespace)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(visible, namespace)
-    assert out.getvalue().startswith("failed: the visible check: your `dc_prev` passes dc on")
-
-
 # ---------------------------------------------------------------------- gru_step_backward
 
 GRU_GRADS = ["dx", "dh_prev", "dW_xh", "dW_hh", "db_xh", "db_hh"]
@@ -744,6 +761,49 @@ def test_blank_backward_answers_earn_nothing(cell, answer, words):
     assert hidden == (0.0, BACKWARD[cell]["grads"] + [UNCHANGED])
 
 
+
+
+@pytest.mark.parametrize("cell", BACKWARD)
+def test_a_backward_cell_has_the_partial_credit_form(cell):
+    _, source = notebook_cells(BACKWARD[cell]["grade_id"])
+    first, last = HIDDEN.findall(source)
+    assert source.startswith("credit = Credit(points=7)\n### BEGIN HIDDEN TESTS\n")
+    assert last == "credit.earned()\n" and "credit.earned()" not in first
+    assert strip_regions(source) == (
+        f"credit = Credit(points=7)\nwith credit.visible():\n"
+        f"    ch05.check_{BACKWARD[cell]['name']}({BACKWARD[cell]['name']})\n")
+
+
+@pytest.mark.parametrize("cell, slip, words, failed", SLIPS, ids=[f"{w[0]}-{w[1]}" for w in SLIPS])
+def test_the_learners_copy_of_a_backward_cell_fails_on_a_wrong_answer(cell, slip, words, failed):
+    """No hidden case ran: the visible check raises, so the cell fails and Validate says so."""
+    spec = BACKWARD[cell]
+    answer = {spec["name"]: lambda *args: spec["step"](*args, slip=slip)}
+    with pytest.raises(CheckFailed, match=re.escape(words.split("\n")[0])):
+        run_cell(spec["grade_id"], learner=True, **answer)
+
+
+@pytest.mark.parametrize("cell", BACKWARD)
+def test_the_learners_copy_of_a_backward_cell_passes_a_right_answer(cell):
+    spec = BACKWARD[cell]
+    namespace, printed = run_cell(spec["grade_id"], learner=True, **{spec["name"]: spec["step"]})
+    assert printed.startswith(f"passed: {spec['name']}") and namespace["credit"].results == []
+
+
+@pytest.mark.parametrize("cell, slip, words, failed", SLIPS, ids=[f"{w[0]}-{w[1]}" for w in SLIPS])
+def test_a_graded_backward_cell_prints_the_visible_failure_and_scores_the_cases(cell, slip,
+                                                                                 words, failed):
+    spec = BACKWARD[cell]
+    answer = {spec["name"]: lambda *args: spec["step"](*args, slip=slip)}
+    try:
+        namespace, printed = run_cell(spec["grade_id"], **answer)
+        earned = namespace["credit"].earned()
+    except NoCredit:  # the cell's last line raises it: the grader scores the cell 0
+        earned, printed = 0.0, None
+    assert earned == expected_hidden(failed, spec["grads"])[0]
+    if printed is not None:
+        assert "failed: the visible check: " in printed
+        assert max(len(line) for line in printed.splitlines()) <= 79
 
 
 # ----------------------------- the review's wrong answers: rejected by visible and hidden alike

@@ -216,6 +216,15 @@ def test_a_test_cell_differs_from_its_release_only_by_hidden_tests():
     assert grades.release_lines(source) != grades.release_lines("pass")
 
 
+def test_a_partial_credit_cell_differs_from_its_release_only_by_its_hidden_regions():
+    source = ("credit = Credit(points=2)\n### BEGIN HIDDEN TESTS\nwith credit.case('a'):\n"
+              "    assert f(2) == 4\n### END HIDDEN TESTS\nwith credit.visible():\n"
+              "    check(f)\n### BEGIN HIDDEN TESTS\ncredit.earned()\n### END HIDDEN TESTS\n")
+    release = "credit = Credit(points=2)\nwith credit.visible():\n    check(f)\n"
+    assert grades.release_lines(source) == grades.release_lines(release)
+    assert grades.release_lines(source) != grades.release_lines("credit = Credit(points=2)\n")
+
+
 # Checks: partial credit, messages without frames.
 
 def test_partial_credit_counts_the_weight_of_the_passing_cases(capsys):
@@ -239,6 +248,60 @@ def test_no_passing_case_is_an_error_that_names_them():
         credit.earned()
     with pytest.raises(ValueError, match="points must be positive"):
         Credit(points=0)
+
+
+def test_a_visible_check_fails_the_cell_when_no_hidden_case_ran():
+    """The learner's copy: nbgrader removed the hidden cases, so the check raises as usual."""
+    credit = Credit(points=3)
+    with pytest.raises(CheckFailed, match="your `f` is wrong"), credit.visible():
+        raise CheckFailed("your `f` is wrong")
+    with pytest.raises(TypeError, match="a bug"), credit.visible():
+        raise TypeError("a bug")
+    with credit.visible():
+        pass  # a passing check is quiet here and leaves no result
+    assert credit.results == []
+
+
+def test_a_visible_check_after_the_cases_is_printed_and_earns_nothing(capsys):
+    """The graded copy: a failing visible check is reported and the cell goes on to its score."""
+    credit = Credit(points=4)
+    with credit.case("hidden one"):
+        assert True
+    with credit.case("hidden two"):
+        raise AssertionError("off by one")
+    with credit.visible():
+        raise CheckFailed("your `f` is wrong")
+    with credit.visible():
+        raise ValueError("bad shape")
+    assert credit.earned() == 2.0  # the visible checks add no case
+    assert [name for name, _, _ in credit.results] == ["hidden one", "hidden two"]
+    out, err = capsys.readouterr()
+    assert "failed: the visible check: your `f` is wrong\n" in out
+    assert "failed: the visible check: ValueError: bad shape\n" in out
+    assert err == ""
+
+
+def test_a_visible_check_lets_an_interrupt_through():
+    credit = Credit(points=1)
+    with credit.case("hidden"):
+        pass
+    for interrupt in (KeyboardInterrupt, SystemExit):
+        with pytest.raises(interrupt), credit.visible():
+            raise interrupt()
+
+
+def test_a_failed_visible_check_is_wrapped_to_the_column(capsys):
+    credit = Credit(points=1)
+    with credit.case("hidden"):
+        pass
+    with credit.visible():
+        raise CheckFailed("your `dW_hh` differs from the expected value " * 5
+                          + "\nHint: sum over time.")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 3 and max(len(line) for line in lines) <= 79
+    assert lines[0].startswith("failed: the visible check: your `dW_hh` differs")
+    assert all(line.startswith("    ") for line in lines[1:-1])
+    assert lines[-1] == "Hint: sum over time."
 
 
 def test_a_failed_check_renders_as_its_wrapped_message_only():
@@ -269,6 +332,19 @@ def test_hidden_tests_are_stripped_and_the_rest_stays():
     assert "assert step(2)" not in out and "HIDDEN TESTS" not in out
     assert out.startswith("check_step(step)\n") and out.endswith("print('done')\n")
     assert book_html.strip_hidden_tests("x = 1\n") == "x = 1\n"
+
+
+def test_each_hidden_region_of_a_partial_credit_cell_is_stripped():
+    """Two regions: the hidden cases, then ``credit.earned()`` after the visible check."""
+    book_html = _book_html()
+    source = ("credit = Credit(points=2)\n### BEGIN HIDDEN TESTS\nwith credit.case(\"a\"):\n"
+              "    assert step(2) == 4\n### END HIDDEN TESTS\nwith credit.visible():\n"
+              "    check_step(step)\n### BEGIN HIDDEN TESTS\ncredit.earned()\n"
+              "### END HIDDEN TESTS\n")
+    out = book_html.strip_hidden_tests(source)
+    assert out == (f"credit = Credit(points=2)\n{book_html.REMOVED}with credit.visible():\n"
+                   f"    check_step(step)\n{book_html.REMOVED}")
+    assert "assert step(2)" not in out and "earned" not in out
 
 
 def test_a_downloadable_notebook_loses_its_hidden_tests(tmp_path):

@@ -5,29 +5,50 @@ and the cell's points) instead of full marks. A test cell uses :class:`Credit` l
 
     from rnnbook.checks.partial import Credit
     credit = Credit(points=4)
-    with credit.case("the visible example"):
-        check_thing(thing)                      # the visible check, as usual
     ### BEGIN HIDDEN TESTS
+    with credit.case("the visible example"):
+        assert np.allclose(thing(x), expected_x)  # computed here, never with rnnbook.checks
     with credit.case("a batch of five sequences", weight=2):
-        assert np.allclose(thing(X), expected)  # computed here, never with rnnbook.checks
+        assert np.allclose(thing(X), expected_X)
+    ### END HIDDEN TESTS
+    with credit.visible():                      # the visible check, as usual
+        check_thing(thing)
+    ### BEGIN HIDDEN TESTS
     credit.earned()                             # last line: the points earned, e.g. 3.0
     ### END HIDDEN TESTS
 
 Each failing case prints one line naming it and saying why (on stdout, so nbgrader does not
 score the cell zero for stderr); ``earned()`` returns ``points`` times the passed weight over
-the total weight, or raises :class:`NoCredit` naming the cases when none passed. The student's
-copy has no hidden part, so it shows the visible result only, never a score.
+the total weight, or raises :class:`NoCredit` naming the cases when none passed. The hidden
+cases run first, so that :meth:`Credit.visible` knows it is grading: there a failing visible
+check is printed and earns nothing (a submission that replaces the checks gains no points),
+and the cell goes on to its score. The student's copy has no hidden part: there the visible
+check fails the cell as usual, and no score is shown.
 """
 
 import textwrap
 
 from rnnbook.checks._core import CheckFailed
 
-WIDTH = 84
+WIDTH = 79  # printed lines fit the book's column
 
 
 class NoCredit(CheckFailed):
     """No case of a partial-credit test cell passed."""
+
+
+def _report(label, error):
+    """Print ``failed: <label>: <reason>`` wrapped to WIDTH; return the reason."""
+    reason = str(error).strip() or type(error).__name__
+    if not isinstance(error, AssertionError | CheckFailed):  # a check's advice speaks for itself
+        reason = f"{type(error).__name__}: {reason}"
+    lines = []
+    for number, paragraph in enumerate(reason.splitlines()):
+        first = f"failed: {label}: " if number == 0 else ""
+        lines += textwrap.wrap(first + paragraph, WIDTH, subsequent_indent="    ",
+                               break_on_hyphens=False) or [""]
+    print("\n".join(lines))
+    return reason
 
 
 class _Case:
@@ -43,14 +64,23 @@ class _Case:
             return False
         if not issubclass(kind, Exception):  # KeyboardInterrupt, SystemExit: let them through
             return False
-        reason = str(error).strip() or kind.__name__
-        if not isinstance(error, AssertionError):
-            reason = f"{kind.__name__}: {reason}"
+        reason = _report(self.name, error)
         self.credit.results.append((self.name, self.weight, reason))
-        lines = textwrap.wrap(f"failed: {self.name}: {reason}", WIDTH,
-                              subsequent_indent="    ")
-        print("\n".join(lines))
         return True  # the next case still runs
+
+
+class _Visible:
+    def __init__(self, credit):
+        self.credit = credit
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None or not issubclass(kind, Exception) or not self.credit.results:
+            return False  # passed, interrupted, or the learner's copy: as a plain check
+        _report("the visible check", error)
+        return True
 
 
 class Credit:
@@ -67,6 +97,15 @@ class Credit:
         if not weight > 0:
             raise ValueError(f"weight must be positive, got {weight!r}")
         return _Case(self, name, weight)
+
+    def visible(self):
+        """A context manager around the visible check, after the hidden cases.
+
+        When hidden cases have run (the graded copy), a failure is printed and the cell goes on
+        to :meth:`earned`; the visible check earns nothing. When none has run (the learner's
+        copy, whose hidden parts are removed), a failure propagates: the cell fails and says why.
+        """
+        return _Visible(self)
 
     def earned(self):
         """The points earned (a float); raises NoCredit if no case passed or none ran."""
