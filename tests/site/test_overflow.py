@@ -5,12 +5,7 @@ cut at the column's edge. At a 1280 x 900 window every code block and output blo
 must fit (tests/unit/test_notebook_widths.py keeps the source lines within 79 characters).
 """
 
-from conftest import ROOT, built_pages
-
-# pages of the notebooks not yet within the column (tests/unit/test_notebook_widths.py)
-NOT_YET = {line.removesuffix(".ipynb") + ".html"
-           for line in (ROOT / "tests" / "not_within_column.txt").read_text().splitlines()
-           if line and not line.startswith("#")}
+from conftest import built_pages
 
 OVERFLOWING = r"""() => [...document.querySelectorAll('div.cell_input pre, div.cell_output pre')]
     .filter(el => el.scrollWidth > el.clientWidth + 1)
@@ -25,8 +20,8 @@ def test_no_code_or_output_block_overflows_at_1280_px(browser, site, site_url):
     report, blocks = [], 0
     for path in built_pages(site):
         relative = path.relative_to(site).as_posix()
-        if relative in NOT_YET or 'http-equiv="refresh"' in path.read_text().lower():
-            continue                                     # not fitted yet, or a redirect
+        if 'http-equiv="refresh"' in path.read_text().lower():
+            continue                                     # a redirect
         page.goto(f"{site_url}/{relative}", wait_until="load")
         blocks += page.evaluate("() => document.querySelectorAll("
                                 "'div.cell_input pre, div.cell_output pre').length")

@@ -11,8 +11,6 @@ import pytest
 from test_repository import NOTEBOOKS, ROOT
 
 WIDTH = 79
-NOT_YET = {line for line in (ROOT / "tests" / "not_within_column.txt").read_text().splitlines()
-           if line and not line.startswith("#")}
 
 
 def long_lines(text):
@@ -31,8 +29,5 @@ def test_code_and_outputs_fit_the_column(path):
             text = "".join(out.get("text", "")) + \
                 "".join(out.get("data", {}).get("text/plain", ""))
             too_long += [f"code cell {number}, output: {line!r}" for line in long_lines(text)]
-    if str(path.relative_to(ROOT)) in NOT_YET:
-        assert too_long, "this notebook fits now: remove it from tests/not_within_column.txt"
-        return
     assert not too_long, f"{len(too_long)} lines longer than {WIDTH} characters:\n" + \
         "\n".join(too_long[:15])
