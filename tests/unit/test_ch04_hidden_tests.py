@@ -245,3 +245,36 @@ def test_the_checks_reference_helpers_pass_the_hidden_tests_too():
     assert run_hidden("ch04-bptt-output-tests", ch04.lm_gradients)[1] == 3
     assert run_hidden("ch04-truncated-tests", ch04.truncated_reference)[1] == 3
     assert run_hidden("ch04-jacobian-norms-tests", ch04.jacobian_norms_reference)[1] == 2
+
+
+@pytest.mark.parametrize("grade_id, answer, score", [
+    # ex. 7: a single chunk (k >= T) is plain BPTT, so answers that ignore k or restart every
+    # chunk pass it; it weighs 1 against 3 for each case with several chunks: (1 + 1) / 8 of 3
+    ("ch04-truncated-tests", lambda *a: ch04.truncated_reference(*a, variant="full"), 0.75),
+    ("ch04-truncated-tests", lambda *a: ch04.truncated_reference(*a, variant="reset"), 0.75),
+    # ex. 2: no path through time gets the output layer right only: (1 + 1 + 1) / 9 of 3
+    ("ch04-bptt-output-tests", lambda *a: ch04.lm_gradients(*a, variant="no_recurrent"), 1.0),
+])
+def test_answers_right_only_where_the_exercise_is_trivial_score_low(grade_id, answer, score):
+    failed, earned = run_hidden(grade_id, answer)
+    assert UNCHANGED not in failed
+    assert earned == pytest.approx(score)
+
+
+def float32_answer(answer):
+    """``answer`` run on float32 copies of its float arguments (integer targets and k kept)."""
+    def in_float32(*args):
+        return answer(*[a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+                        else a for a in args])
+    return in_float32
+
+
+@pytest.mark.parametrize("grade_id", ["ch04-step-backward-tests", "ch04-bptt-output-tests",
+                                      "ch04-grad-h0-tests", "ch04-truncated-tests"])
+def test_a_float32_right_answer_passes_the_visible_check_and_earns_every_point(grade_id, capsys):
+    """The visible check is no stricter than the hidden tests: both take float32 arithmetic."""
+    namespace = run_cell(grade_id, float32_answer(RIGHT[grade_id]), learner=True)
+    assert namespace["credit"].results == []
+    assert capsys.readouterr().out.startswith(f"passed: {ANSWER[grade_id]}")
+    failed, score = run_hidden(grade_id, float32_answer(RIGHT[grade_id]))
+    assert not failed and score == points(grade_id)
