@@ -587,6 +587,8 @@ def gru_step_backward(dh_next, x, h_prev, W_xh, W_hh, b_xh, b_hh, slip=None):
     grads = [dax @ W_xh, dh_prev + dah @ W_hh, dax.T @ x, dah.T @ h_prev, dax.sum(0), dah.sum(0)]
     if slip == "biases swapped":
         grads[4], grads[5] = grads[5], grads[4]
+    if slip == "db_hh is db_xh":  # the n block of db_hh without the factor r, alone
+        grads[5] = grads[4]
     return tuple(grads)
 
 
@@ -674,6 +676,7 @@ GRU_WRONG = [
     ("no tanh'", "leaves out the derivative of tanh", GRU_GRADS),
     ("zrn", "stacks the gate gradients in the order (z, r, n)", GRU_GRADS),
     ("biases swapped", "is the expected `db_hh`", ["db_xh", "db_hh"]),
+    ("db_hh is db_xh", "without the factor r", ["db_hh"]),
 ]
 
 
@@ -953,10 +956,12 @@ def test_the_reviews_wrong_answers_fail_visible_and_hidden(name, check, grade_id
      f32(cell_path_jacobian)),
     ("torch_to_onnx_order", ch05.check_torch_to_onnx_order, "ch05-gate-order-tests",
      lambda W: W[np.r_[0:len(W) // 4, 3 * len(W) // 4:len(W), len(W) // 4:3 * len(W) // 4]]),
+    ("torch_to_onnx_order", ch05.check_torch_to_onnx_order, "ch05-gate-order-tests",
+     lambda W: torch.cat([torch.as_tensor(W).chunk(4)[i] for i in (0, 3, 1, 2)])),
     ("bidirectional_summary", ch05.check_bidirectional_summary, "ch05-bidirectional-final-tests",
      lambda h, L: h.transpose(1, 0, 2)[:, -2:].reshape(h.shape[1], -1)),
 ], ids=["lstm_step-float32", "gru_step-float32", "cell_path-float32", "onnx-indexed",
-        "summary-transpose"])
+        "onnx-torch-tensor", "summary-transpose"])
 def test_right_answers_in_float32_or_another_form_pass_visible_and_hidden(name, check,
                                                                            grade_id, answer):
     check(answer)

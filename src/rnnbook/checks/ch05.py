@@ -486,7 +486,8 @@ def _close(a, b):
 
 def _expect_gradients(name, result, names, expected, slips):
     """Judge a backward step's gradients, in the order returned, naming the slip behind the
-    first wrong one. ``slips`` is a list of ``(gradients of the slip, message, hint)``."""
+    first wrong one. ``slips`` is a list of ``(gradients of the slip, message, hint)``. Two
+    gradients count as swapped only when each equals the other's expected value."""
     __tracebackhide__ = True
     got = []
     for grad, value, want in zip(names, _as_tuple(name, result, names), expected, strict=True):
@@ -496,7 +497,8 @@ def _expect_gradients(name, result, names, expected, slips):
         if _close(got[k], expected[k]):
             continue
         for j, other in enumerate(names):
-            if j != k and _close(got[k], expected[j]) and not _close(expected[j], expected[k]):
+            if (j != k and _close(got[k], expected[j]) and _close(got[j], expected[k])
+                    and not _close(expected[j], expected[k])):  # a true swap, both ways
                 fail(f"your `{grad}` is the expected `{other}`: two gradients are swapped.",
                      f"return them in the order {', '.join(names)}.")
         diagnose(grad, got[k], [(slip[k], message, hint) for slip, message, hint in slips],

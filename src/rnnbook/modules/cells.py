@@ -207,7 +207,7 @@ class RNNCell(_CellBase):
 
 
 class LSTMCell(_CellBase):
-    r"""One step of the LSTM (Hochreiter & Schmidhuber 1997, with a forget gate).
+    r"""One step of the LSTM (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000).
 
     A drop-in replacement for ``torch.nn.LSTMCell``. With the gates stacked as (i, f, g, o)::
 
