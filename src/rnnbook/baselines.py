@@ -10,6 +10,10 @@
     KneserNeyNGram(order, V).fit(tokens)            interpolated modified Kneser-Ney, the
                                                     standard n-gram (rnnbook.kneser_ney)
     best_kneser_ney(train_ids, held_ids, V, ...)    its order and discount chosen on validation
+    adaptive_kneser_ney_bits(train, held, V, ...)   a Kneser-Ney model re-counted every B held-out
+                                                    tokens on the text read so far
+    paired_block_test(bits_a, bits_b, block, lags)  Diebold-Mariano test on block means, with the
+                                                    95 % interval and the 80 %-power difference
 
 A compressor is a language model too: a code of L bits for a text is a distribution that gives it
 probability ``2**-L``. "Conditional on the training text" means the bits needed to compress
@@ -27,8 +31,9 @@ import numpy as np
 from rnnbook.data.corpora import CharNGram
 from rnnbook.kneser_ney import KneserNeyNGram, _as_ids
 
-__all__ = ["InterpolatedNGram", "KneserNeyNGram", "best_char_ngram", "best_kneser_ney",
-           "best_word_ngram", "compressor_bits", "uniform_bits"]
+__all__ = ["InterpolatedNGram", "KneserNeyNGram", "adaptive_kneser_ney_bits", "best_char_ngram",
+           "best_kneser_ney", "best_word_ngram", "compressor_bits", "paired_block_test",
+           "uniform_bits"]
 
 COMPRESSORS = {
     "gzip -9": lambda data: gzip.compress(data, compresslevel=9, mtime=0),
@@ -203,3 +208,77 @@ def best_kneser_ney(train_ids, held_ids, vocab_size, orders=range(1, 14),
     return {"order": order, "discount": d, "valid_bits": table[(order, d)],
             "held_bits": held, "table": table, "model": model}
 
+
+
+def adaptive_kneser_ney_bits(train_ids, held_ids, vocab_size, order, every,
+                             discount="modified"):
+    """Bits of each held-out token under a Kneser-Ney n-gram that keeps counting as it reads.
+
+    The held-out ids are read in blocks of ``every`` tokens. Block ``b`` is scored by a
+    ``KneserNeyNGram(order, V, discount)`` counted on the training ids followed by the held-out
+    ids before the block, so every token is scored before it is counted (the n-gram's
+    counterpart of dynamic evaluation). ``every >= len(held_ids)`` gives the static model.
+
+    Args:
+        train_ids, held_ids: integer token ids, shapes (T,) and (H,), values in [0, V).
+        vocab_size: V.
+        order: the n-gram order n.
+        every: B, the number of held-out tokens between two re-counts (a positive integer).
+        discount: as ``KneserNeyNGram``'s.
+
+    Returns:
+        float64 array of shape (H,): ``-log2 p`` of each held-out token.
+    """
+    train_ids = _as_ids("train_ids", train_ids, vocab_size, 1)
+    held_ids = _as_ids("held_ids", held_ids, vocab_size, 1)
+    if not isinstance(every, numbers.Integral) or isinstance(every, bool) or every < 1:
+        raise ValueError(f"every: expected a positive integer, got {every!r}")
+    ids = np.concatenate([train_ids, held_ids])
+    bits = []
+    for start in range(train_ids.size, ids.size, int(every)):
+        model = KneserNeyNGram(order, vocab_size, discount).fit(ids[:start])
+        bits.append(-model.log2_prob(ids[:start + int(every)], start))
+    return np.concatenate(bits)
+
+
+def paired_block_test(bits_a, bits_b, block, lags=2):
+    """Diebold-Mariano test of two models' per-token losses, on means over blocks of tokens.
+
+    Neighbouring tokens' losses are correlated, so the paired differences are averaged over
+    consecutive blocks of ``block`` tokens (a last partial block is dropped) and their mean is
+    tested with Newey-West standard errors over ``lags`` blocks, as
+    :func:`rnnbook.forecast_scores.diebold_mariano` does (same mean and p-value).
+
+    Args:
+        bits_a, bits_b: per-token losses of the two models on the same tokens, shape (T,).
+        block: tokens per block, a positive integer; at least 4 blocks must fit in T.
+        lags: Newey-West lags, an integer in [0, number of blocks - 1).
+
+    Returns:
+        dict with ``blocks`` (their number), ``diff`` (mean of a - b; negative favours a),
+        ``se`` (its standard error), ``p`` (two-sided), ``ci`` (the 95 % interval of the mean
+        difference) and ``mde`` (the smallest true difference the test detects at the 5 % level
+        with 80 % power, ``(1.96 + 0.84) se``).
+    """
+    import statsmodels.api as sm
+    from scipy.stats import norm
+
+    a = np.asarray(bits_a, dtype=np.float64)
+    b = np.asarray(bits_b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"bits_a, bits_b: expected two 1-D arrays of one shape (T,), got "
+                         f"{a.shape} and {b.shape}")
+    if not isinstance(block, numbers.Integral) or isinstance(block, bool) or block < 1 or \
+            a.size // block < 4:
+        raise ValueError(f"block: expected a positive integer with at least 4 blocks in "
+                         f"{a.size} tokens, got {block!r}")
+    n = a.size // int(block)
+    d = (a - b)[:n * block].reshape(n, block).mean(axis=1)
+    if not isinstance(lags, numbers.Integral) or isinstance(lags, bool) or \
+            not 0 <= lags < n - 1:
+        raise ValueError(f"lags: expected an integer in [0, {n - 1}), got {lags!r}")
+    fit = sm.OLS(d, np.ones_like(d)).fit(cov_type="HAC", cov_kwds={"maxlags": int(lags)})
+    diff, se = float(d.mean()), float(fit.bse[0])
+    z = norm.isf(0.025)
+    return {"blocks": n, "diff": diff, "se": se, "p": float(fit.pvalues[0]),
+            "ci": (diff - z * se, diff + z * se), "mde": (z + norm.isf(0.2)) * se}

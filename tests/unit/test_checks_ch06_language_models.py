@@ -343,6 +343,23 @@ def test_beam_tie_case_of_the_review():
     assert (b.tolist(), t.tolist()) != ([0, 1, 0], [0, 0, 1])
 
 
+def _beam_default_argsort(scores, log_probs, K):
+    total = (scores[:, None] + log_probs).reshape(-1)
+    flat = np.argsort(-total)[:K]         # the default sort is not stable beyond 16 entries
+    V = log_probs.shape[1]
+    return flat // V, flat % V, total[flat]
+
+
+def test_beam_default_argsort_breaks_the_tie_rule_on_48_entries_and_both_checks_say_so():
+    log_probs = np.log(np.array(ch06.TIED_48) / 28)
+    np.testing.assert_allclose(np.exp(log_probs).sum(1), 1)
+    b, t, _ = beam_step(np.full(4, -2.0), log_probs, 5)
+    assert (b * 12 + t).tolist() == [1, 6, 7, 11, 16]
+    assert "ties" in failure(ch06.check_beam_step, _beam_default_argsort)
+    with pytest.raises(AssertionError, match="ties, B=4, V=12"):
+        hidden_test("ch06-beam-step-tests", beam_step=_beam_default_argsort)
+
+
 def test_beam_torch_topk_breaks_the_stated_tie_rule_and_both_checks_say_so():
     # torch.topk promises no order among ties; on these cases it breaks the stated rule
     assert "ties" in failure(ch06.check_beam_step, _beam_topk)

@@ -23,8 +23,9 @@ the total weight, or raises :class:`NoCredit` naming the cases when none passed.
 cases run first, so that :meth:`Credit.visible` knows it is grading: there a failing visible
 check is printed and earns nothing (replacing the visible checks gains no points; code in the
 answer cell can still patch what the hidden cases call, such as ``np.allclose``, so they catch
-slips and casual tampering, not a determined attack), and the cell goes on to its score. The student's copy has no hidden part: there the visible
-check fails the cell as usual, and no score is shown.
+slips and casual tampering, not a determined attack), and the cell goes on to its score. The
+student's copy has no hidden part: there the visible check fails the cell as usual, and no
+score is shown.
 """
 
 import textwrap

@@ -162,6 +162,11 @@ def reference_beam_step(scores, log_probs, beam_size):
     return flat // V, flat % V, total[flat]
 
 
+# each row holds 4, 2 and 1 four times each (divided by 28: probabilities); B * V = 48
+TIED_48 = [[1, 4, 2, 2, 2, 1, 4, 4, 2, 1, 1, 4], [1, 1, 2, 2, 4, 2, 2, 4, 4, 1, 1, 4],
+           [2, 2, 2, 2, 4, 4, 1, 1, 1, 1, 4, 4], [4, 4, 2, 1, 4, 2, 2, 1, 1, 2, 1, 4]]
+
+
 def check_beam_step(beam_step):
     """Check ``beam_step(scores, log_probs, beam_size) -> (beams, tokens, new_scores)``.
 
@@ -183,6 +188,8 @@ def check_beam_step(beam_step):
                   2))
     # ties: the statement's rule (the lower flat index beam * V + token first) decides
     cases.append((np.array([-1.0, -1.0]), np.log(np.array([[0.5, 0.25, 0.25]] * 2)), 3))
+    # 16 ties among 48 extensions: np.argsort's default sort is not stable at this size
+    cases.append((np.full(4, -2.0), np.log(np.array(TIED_48) / 28), 5))
     for scores, log_probs, K in cases:
         out = call_answer("beam_step", beam_step, scores.copy(), log_probs.copy(), K)
         if not (isinstance(out, tuple | list) and len(out) == 3):
