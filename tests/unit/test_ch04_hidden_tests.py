@@ -249,9 +249,12 @@ def test_the_checks_reference_helpers_pass_the_hidden_tests_too():
 
 @pytest.mark.parametrize("grade_id, answer, score", [
     # ex. 7: a single chunk (k >= T) is plain BPTT, so answers that ignore k or restart every
-    # chunk pass it; it weighs 1 against 3 for each case with several chunks: (1 + 1) / 8 of 3
-    ("ch04-truncated-tests", lambda *a: ch04.truncated_reference(*a, variant="full"), 0.75),
-    ("ch04-truncated-tests", lambda *a: ch04.truncated_reference(*a, variant="reset"), 0.75),
+    # chunk pass it, and chunks of one step carry nothing back, so an answer that never carries
+    # the gradient through time passes that; each weighs 1 against 3 for each case with several
+    # longer chunks: (1 + 1) / 9 of 3
+    ("ch04-truncated-tests", lambda *a: ch04.truncated_reference(*a, variant="full"), 2 / 3),
+    ("ch04-truncated-tests", lambda *a: ch04.truncated_reference(*a, variant="reset"), 2 / 3),
+    ("ch04-truncated-tests", lambda *a: ch04.truncated_reference(*a[:-1], 1), 2 / 3),
     # ex. 2: no path through time gets the output layer right only: (1 + 1 + 1) / 9 of 3
     ("ch04-bptt-output-tests", lambda *a: ch04.lm_gradients(*a, variant="no_recurrent"), 1.0),
 ])
