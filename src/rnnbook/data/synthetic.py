@@ -14,6 +14,10 @@ machine. Arrays are batch-major and float64 unless stated; convert with ``torch.
                                              (N,): the sum of the two marked values
     copy_task(rng, N, S, T, K, symbols=None) tokens (N, T + 2S) int64 and per-step targets: copy
                                              S symbols after a delay of T steps
+    selective_copy_task(rng, N, S, L, K)     tokens (N, L + S) int64 and per-step targets: copy
+                                             S symbols scattered at random among L steps
+    associative_recall_task(rng, N, P, ...)  tokens (N, 2P + 1) int64 (P key-value pairs and a
+                                             query key) and targets (N,): the queried value
 """
 
 import numbers
@@ -26,6 +30,9 @@ __all__ = [
     "adding_problem",
     "copy_task",
     "copy_task_baseline",
+    "associative_recall_task",
+    "selective_copy_baseline",
+    "selective_copy_task",
     "random_length_sequences",
     "sequence_sum",
     "sine_prediction",
@@ -255,6 +262,13 @@ def _check_copy_symbols(symbols, N, S, K):
     return symbols.astype(np.int64)
 
 
+def _check_alphabet(alphabet_size):
+    K = _check_positive_int("alphabet_size", alphabet_size)
+    if K < 2:
+        raise ValueError(f"alphabet_size: expected an integer >= 2, got {alphabet_size!r}")
+    return K
+
+
 def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8, symbols=None):
     """The copy (memory) task: reproduce ``S`` symbols after a delay of ``T`` blank steps.
 
@@ -294,9 +308,7 @@ def copy_task(rng, num_sequences, num_symbols, delay, alphabet_size=8, symbols=N
     N = _check_positive_int("num_sequences", num_sequences)
     S = _check_positive_int("num_symbols", num_symbols)
     T = _check_positive_int("delay", delay)
-    K = _check_positive_int("alphabet_size", alphabet_size)
-    if K < 2:
-        raise ValueError(f"alphabet_size: expected an integer >= 2, got {alphabet_size!r}")
+    K = _check_alphabet(alphabet_size)
     if symbols is None:
         symbols = rng.integers(1, K + 1, size=(N, S))
     else:
@@ -325,7 +337,117 @@ def copy_task_baseline(num_symbols, delay, alphabet_size=8):
     """
     S = _check_positive_int("num_symbols", num_symbols)
     T = _check_positive_int("delay", delay)
-    K = _check_positive_int("alphabet_size", alphabet_size)
-    if K < 2:
-        raise ValueError(f"alphabet_size: expected an integer >= 2, got {alphabet_size!r}")
+    K = _check_alphabet(alphabet_size)
     return S * float(np.log(K)) / (T + 2 * S)
+
+
+def selective_copy_task(rng, num_sequences, num_symbols, length, alphabet_size=8):
+    """Selective copying: reproduce ``S`` symbols scattered at random positions among blanks.
+
+    The task Gu and Dao (2023) use to show why a recurrence's coefficients must depend on its
+    input: unlike :func:`copy_task`, the symbols sit at positions that change from sequence to
+    sequence, so a model must decide from each token whether to keep it. Tokens as in
+    :func:`copy_task`: ``0`` the blank, ``1 .. K`` the symbols, ``K + 1`` the delimiter. Every
+    sequence has ``L + S`` steps::
+
+        input:   L steps, S of them symbols (at sorted random distinct positions), the rest blank
+                 then delimiter x S
+        target:  blank x L, then the S symbols in the order they appeared
+
+    A model that remembers no symbol can at best output blanks for the first ``L`` steps and
+    guess uniformly in the last ``S``: :func:`selective_copy_baseline`, ``S log K / (L + S)`` nats
+    per step.
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``, a positive integer.
+        num_symbols: ``S``, a positive integer, at most ``length``.
+        length: ``L``, the steps over which the symbols are scattered, a positive integer.
+        alphabet_size: ``K``, an integer ``>= 2``.
+
+    Returns:
+        inputs: int64 array ``(N, L + S)``, values in ``0 .. K + 1``.
+        targets: int64 array ``(N, L + S)``, values in ``0 .. K``.
+
+    Raises:
+        ValueError: on a non-Generator ``rng``, non-positive sizes, ``num_symbols > length`` or
+            ``alphabet_size < 2``.
+    """
+    _check_rng(rng)
+    N = _check_positive_int("num_sequences", num_sequences)
+    S = _check_positive_int("num_symbols", num_symbols)
+    L = _check_positive_int("length", length)
+    K = _check_alphabet(alphabet_size)
+    if S > L:
+        raise ValueError(f"num_symbols: expected at most length = {L} symbols, got {S}")
+    positions = np.sort(np.argsort(rng.random((N, L)), axis=1)[:, :S], axis=1)
+    symbols = rng.integers(1, K + 1, size=(N, S))
+    inputs = np.full((N, L + S), COPY_BLANK, dtype=np.int64)
+    targets = np.full((N, L + S), COPY_BLANK, dtype=np.int64)
+    np.put_along_axis(inputs, positions, symbols, axis=1)
+    inputs[:, L:] = K + 1
+    targets[:, L:] = symbols
+    return inputs, targets
+
+
+def selective_copy_baseline(num_symbols, length, alphabet_size=8):
+    """Mean cross-entropy per step (nats) of the best memoryless model on
+    :func:`selective_copy_task`: ``S log K / (L + S)``.
+
+    Args:
+        num_symbols: ``S``; length: ``L``; alphabet_size: ``K``, as in the task.
+
+    Returns:
+        float, nats per step.
+    """
+    S = _check_positive_int("num_symbols", num_symbols)
+    L = _check_positive_int("length", length)
+    K = _check_alphabet(alphabet_size)
+    return S * float(np.log(K)) / (L + S)
+
+
+def associative_recall_task(rng, num_sequences, num_pairs, num_keys=16, num_values=16):
+    """Associative recall: after ``P`` key-value pairs, give the value stored under a query key.
+
+    Keys are tokens ``0 .. num_keys - 1``, distinct within a sequence; values are tokens
+    ``num_keys .. num_keys + num_values - 1``; the last token repeats one of the sequence's keys
+    (uniformly chosen), so the vocabulary has ``num_keys + num_values`` tokens::
+
+        input:   k_1 v_1 k_2 v_2 ... k_P v_P q        (2P + 1 tokens)
+        target:  the index (0 .. num_values - 1) of the value stored with key q
+
+    Guessing without reading the pairs is right with probability ``1 / num_values``.
+
+    Args:
+        rng: ``numpy.random.Generator``.
+        num_sequences: ``N``, a positive integer.
+        num_pairs: ``P``, a positive integer, at most ``num_keys``.
+        num_keys: a positive integer. num_values: an integer ``>= 2``.
+
+    Returns:
+        inputs: int64 array ``(N, 2P + 1)``.
+        targets: int64 array ``(N,)``, values in ``0 .. num_values - 1``.
+
+    Raises:
+        ValueError: on a non-Generator ``rng``, non-positive sizes, ``num_pairs > num_keys`` or
+            ``num_values < 2``.
+    """
+    _check_rng(rng)
+    N = _check_positive_int("num_sequences", num_sequences)
+    P = _check_positive_int("num_pairs", num_pairs)
+    n_keys = _check_positive_int("num_keys", num_keys)
+    n_values = _check_positive_int("num_values", num_values)
+    if P > n_keys:
+        raise ValueError(f"num_pairs: expected at most num_keys = {n_keys} pairs (keys are "
+                         f"distinct), got {P}")
+    if n_values < 2:
+        raise ValueError(f"num_values: expected an integer >= 2, got {num_values!r}")
+    keys = np.argsort(rng.random((N, n_keys)), axis=1)[:, :P]
+    values = rng.integers(0, n_values, size=(N, P))
+    which = rng.integers(0, P, size=N)
+    inputs = np.empty((N, 2 * P + 1), dtype=np.int64)
+    inputs[:, 0:2 * P:2] = keys
+    inputs[:, 1:2 * P:2] = n_keys + values
+    rows = np.arange(N)
+    inputs[:, -1] = keys[rows, which]
+    return inputs, values[rows, which]
