@@ -13,7 +13,7 @@ NumPy, one sequence with time on axis 0, arrays ``(T, ...)`` (real or complex):
     scan_blelloch(a, b, h0=None, stats=False)       up-sweep and down-sweep: work ~3T, depth
                                                     2 log2 P + 1 (P = T rounded up to a power of 2)
 
-PyTorch, batch-major with time on dim 1, tensors ``(B, T, ...)`` (real or complex, autograd):
+PyTorch, batch-major with time on dim 1, tensors ``(N, T, ...)`` (real or complex, autograd):
 
     linear_recurrence_loop(a, b, h0=None)   the step loop
     linear_scan(a, b, h0=None)              Hillis-Steele doubling, out of place, no division and
@@ -180,12 +180,12 @@ def scan_blelloch(a, b, h0=None, stats=False):
 
 
 def _torch_inputs(a, b, h0, names=("a", "b", "h0")):
-    """Validate tensors and return ``a`` expanded to ``b``'s shape (B, T, ...), and ``h0``."""
+    """Validate tensors and return ``a`` expanded to ``b``'s shape (N, T, ...), and ``h0``."""
     for name, value in zip(names[:2], (a, b), strict=True):
         if not isinstance(value, torch.Tensor):
             raise ValueError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
     if b.dim() < 2 or b.shape[1] < 1:
-        raise ValueError(f"{names[1]}: expected a tensor of shape (B, T, ...) with T >= 1, "
+        raise ValueError(f"{names[1]}: expected a tensor of shape (N, T, ...) with T >= 1, "
                          f"got shape {tuple(b.shape)}")
     if not (b.is_floating_point() or b.is_complex()):
         raise ValueError(f"{names[1]}: expected a float or complex tensor, got dtype {b.dtype}")
@@ -199,7 +199,7 @@ def _torch_inputs(a, b, h0, names=("a", "b", "h0")):
         if not isinstance(h0, torch.Tensor) or h0.shape != expected:
             got = tuple(h0.shape) if isinstance(h0, torch.Tensor) else type(h0).__name__
             raise ValueError(f"{names[2]}: expected a tensor of shape {tuple(expected)} "
-                             f"(B and one time step of {names[1]}), got {got}")
+                             f"(N and one time step of {names[1]}), got {got}")
     return a, b, h0
 
 
@@ -207,12 +207,12 @@ def linear_recurrence_loop(a, b, h0=None):
     """All states of ``h_t = a_t * h_{t-1} + b_t`` by the step loop (the reference).
 
     Args:
-        a: tensor broadcastable to ``b``'s shape ``(B, T, ...)``.
-        b: float or complex tensor ``(B, T, ...)``.
-        h0: optional tensor ``(B, ...)``, the state before step 1 (zeros when None).
+        a: tensor broadcastable to ``b``'s shape ``(N, T, ...)``.
+        b: float or complex tensor ``(N, T, ...)``.
+        h0: optional tensor ``(N, ...)``, the state before step 1 (zeros when None).
 
     Returns:
-        h: tensor ``(B, T, ...)``.
+        h: tensor ``(N, T, ...)``.
     """
     a, b, h0 = _torch_inputs(a, b, h0)
     h = torch.zeros_like(b[:, 0]) if h0 is None else h0
@@ -254,12 +254,12 @@ def log_space_scan(log_a, log_b, log_h0=None):
     overflows. ``log_h0`` enters as an extra first term.
 
     Args:
-        log_a: real tensor broadcastable to ``log_b``'s shape ``(B, T, ...)``, ``log a_t``.
-        log_b: real tensor ``(B, T, ...)``, ``log b_t`` (``-inf`` for ``b_t = 0``).
-        log_h0: optional real tensor ``(B, ...)``, ``log h_0`` (``h_0 = 0`` when None).
+        log_a: real tensor broadcastable to ``log_b``'s shape ``(N, T, ...)``, ``log a_t``.
+        log_b: real tensor ``(N, T, ...)``, ``log b_t`` (``-inf`` for ``b_t = 0``).
+        log_h0: optional real tensor ``(N, ...)``, ``log h_0`` (``h_0 = 0`` when None).
 
     Returns:
-        log_h: tensor ``(B, T, ...)``.
+        log_h: tensor ``(N, T, ...)``.
     """
     log_a, log_b, log_h0 = _torch_inputs(log_a, log_b, log_h0, ("log_a", "log_b", "log_h0"))
     if log_b.is_complex():

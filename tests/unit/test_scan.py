@@ -155,7 +155,7 @@ def test_log_space_scan_gradients_equal_loop():
     ("args", "match"),
     [
         ((np.ones((1, 3)), torch.ones(1, 3)), "a: expected a torch.Tensor"),
-        ((torch.ones(3), torch.ones(3)), r"b: expected a tensor of shape \(B, T, ...\)"),
+        ((torch.ones(3), torch.ones(3)), r"b: expected a tensor of shape \(N, T, ...\)"),
         ((torch.ones(1, 3), torch.ones(1, 3, dtype=torch.int64)), "b: expected a float"),
         ((torch.ones(1, 4, 2), torch.ones(1, 3, 2)), "a: expected a shape that broadcasts"),
         (
