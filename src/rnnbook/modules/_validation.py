@@ -4,17 +4,25 @@ Every check raises an error that names the argument, what was expected and what 
 shape checks themselves come from :mod:`rnnbook.shapes`.
 """
 
+import numbers
+
 import torch
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnbook.shapes import check_float, check_same_dtype, check_shape
 
 
+def check_positive_int(name, value):
+    """Return ``value`` as an int if it is a positive integer (not a boolean); else ValueError."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
 def check_sizes(input_size, hidden_size):
     """Reject sizes that are not positive integers (booleans included)."""
     for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        check_positive_int(name, value)
 
 
 def check_nonlinearity(nonlinearity):

@@ -184,10 +184,11 @@ class _RecurrentBase(nn.Module):
         """
         weight_ih, weight_hh, bias_ih, bias_hh = weights
         gx = affine(x, weight_ih, bias_ih)  # input projection of all steps at once: (T, N, G*H)
-        T = x.shape[0]
+        steps = gx.unbind(0)  # not gx[t]: that gives each step a full-size gradient in backward
+        T = len(steps)
         hidden = [None] * T
         for t in reversed(range(T)) if reverse else range(T):
-            state = self._step(gx[t], state, weight_hh, bias_hh)
+            state = self._step(steps[t], state, weight_hh, bias_hh)
             hidden[t] = state[0]
         return torch.stack(hidden), state
 
