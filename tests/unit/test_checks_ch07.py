@@ -10,6 +10,7 @@ import contextlib
 import io
 import pathlib
 import re
+import warnings
 
 import nbformat
 import numpy as np
@@ -207,6 +208,25 @@ def test_combine_in_place_is_named_and_loses_its_half_point():
     assert "changes its argument `right[1] (b2)` in place" in failure(ch07.check_combine,
                                                                       combine_in_place)
     assert hidden_test("ch07-combine-tests", combine=combine_in_place) == (1.5, [UNCHANGED])
+
+
+def test_combine_returning_lists_passes_like_the_hidden_tests():
+    def as_lists(left, right):
+        a, b = combine(left, right)
+        return a.tolist(), b.tolist()
+
+    assert passes(ch07.check_combine, as_lists).startswith("passed: combine")
+    assert hidden_test("ch07-combine-tests", combine=as_lists) == full("ch07-combine-tests")
+
+
+def test_a_real_answer_for_complex_pairs_fails_without_a_warning():
+    def real_a(left, right):
+        a, b = combine(left, right)
+        return np.abs(a), b
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "your `a` differs" in failure(ch07.check_combine, real_a)
 
 
 def test_combine_not_written_earns_nothing():

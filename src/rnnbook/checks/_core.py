@@ -168,7 +168,7 @@ def _value_hint(array, expected, rtol, atol):
         return "your result is the transpose of the expected one."
     if close(-array, expected):
         return "your result has the opposite sign: check a subtraction or a gradient's sign."
-    if array.dtype.kind in "biuf" and np.any(array):
+    if array.dtype.kind in "biuf" and expected.dtype.kind in "biuf" and np.any(array):
         scale = float(np.vdot(expected, array) / np.vdot(array, array))
         if scale != 0 and abs(scale - 1) > 1e-3 and close(scale * array, expected):
             return (f"your result is the expected one times {1 / scale:.4g}: check a factor, "

@@ -164,12 +164,16 @@ def check_combine(combine):
     # folded from the left over a sequence, in two groupings: the loop's final state
     a, b = _combine_inputs(rng, (6, 2))[:2]
     h = _loop(a, b)
+
+    def step(left, right):  # the answer's pair as arrays, so that it can be combined again
+        result = _as_tuple(name, call_answer(name, combine, left, right), ["a", "b"])
+        return tuple(np.asarray(half) for half in result)
+
     pair = (a[0], b[0])
     for t in range(1, 6):
-        pair = call_answer(name, combine, pair, (a[t], b[t]))
+        pair = step(pair, (a[t], b[t]))
     expect_close("b of combine folded over 6 steps", pair[1], h[-1], rtol=RTOL, atol=ATOL)
-    tree = call_answer(name, combine, call_answer(name, combine, (a[0], b[0]), (a[1], b[1])),
-                       call_answer(name, combine, (a[2], b[2]), (a[3], b[3])))
+    tree = step(step((a[0], b[0]), (a[1], b[1])), step((a[2], b[2]), (a[3], b[3])))
     expect_close("b of ((x1 . x2) . (x3 . x4))", tree[1], h[3], rtol=RTOL, atol=ATOL,
                  hint="the operator must be associative: any grouping gives h_4.")
     passed("combine: (a2 a1, a2 b1 + b2), associative, folds to the loop")
