@@ -8,7 +8,7 @@ every model the same number of *seconds* instead and reports how many steps each
 Task: the copy task of chapter 5 (``rnnbook.data.synthetic.copy_task``, S = 3 of K = 8 symbols
 across a delay of 30 blanks), with the notebook's held-out split of the 512 symbol triples: the
 64 whose sum is 0 mod 8 are the test set, training draws only from the 384 whose sum is 2 or more
-mod 8. Models: ``rnnbook.modules.min_rnn.TaskModel`` (embedding of 16, the recurrent layer(s), a
+mod 8. Models: ``rnnbook.models.equal_budget.TaskModel`` (embedding of 16, the recurrent layer(s), a
 linear head) of kinds GRU, LSTM (``torch.nn``), minGRU, minLSTM and two stacked minGRU layers,
 each with the hidden size that brings its parameter count closest to the GRU's with 24 units.
 Training: Adam (learning rate 0.01), clipping at global norm 1, batches of 64, torch seeded with
