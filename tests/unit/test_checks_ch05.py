@@ -10,10 +10,10 @@ import io
 import pathlib
 import re
 
-import nbformat
 import numpy as np
 import pytest
 import torch
+from exercise_harness import HIDDEN, ExerciseCells
 
 from rnnbook.checks import CheckFailed, ch05
 from rnnbook.checks.partial import NoCredit
@@ -37,59 +37,10 @@ def not_written(*args):
     raise NotImplementedError()
 
 
-HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS$", re.M | re.S)
-CREDIT = re.compile(r"^credit = Credit\(points=\d+\)$", re.M)
-
-
-def notebook_cells(grade_id):
-    """(the set-up cell's source, the source of the test cell ``grade_id``)."""
-    nb = nbformat.read(EXERCISES, as_version=4)
-    setup = next(c.source for c in nb.cells if c.cell_type == "code")
-    cell = next(c.source for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return setup, cell
-
-
-def hidden_test(grade_id, **answers):
-    """Run the hidden regions of the notebook's test cell ``grade_id``, in order, after the
-    set-up cell; of the visible part only ``credit = Credit(points=N)`` runs (not the check).
-
-    Returns ``(earned, failed)``: the points of a partial-credit cell (None for a cell without
-    ``Credit`` that passes; 0 when no case passed) and the names of the cases that failed. A
-    cell without ``Credit`` raises its AssertionError.
-    """
-    setup, cell = notebook_cells(grade_id)
-    namespace = {}
-    exec(setup, namespace)
-    namespace.update(answers)
-    visible = strip_regions(cell)
-    hidden = "".join(HIDDEN.findall(cell))
-    assert "ch05" not in hidden and "rnnbook" not in hidden  # no help from the checks
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            exec("\n".join(CREDIT.findall(visible)), namespace)
-            exec(hidden, namespace)
-            earned = namespace["credit"].earned() if "credit" in namespace else None
-        except NoCredit:
-            earned = 0.0
-    return earned, re.findall(r"^failed: (.+?):", out.getvalue(), re.M)
-
-
-def run_cell(grade_id, learner=False, **answers):
-    """Run the whole test cell as the grader does (or, with ``learner``, the learner's copy:
-    hidden regions removed, as nbgrader and ``make exercises`` remove them).
-
-    Returns ``(namespace, printed)``; an exception of the cell propagates.
-    """
-    setup, cell = notebook_cells(grade_id)
-    namespace = {}
-    exec(setup, namespace)
-    namespace.update(answers)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(strip_regions(cell) if learner else cell, namespace)
-    return namespace, out.getvalue()
+CELLS = ExerciseCells(EXERCISES, "ch05")
+notebook_cells = CELLS.cells
+hidden_test = CELLS.hidden_test
+run_cell = CELLS.run_cell
 
 
 def sigmoid(u):
@@ -536,7 +487,7 @@ LSTM_WRONG = [
     ("dW transposed", "has shape (4, 20); expected (20, 4).\nHint: it looks transposed",
      ["dW_xh"]),
     ("db not summed", "has shape (3, 20); expected (20,).\nHint: one axis too many", ["db"]),
-    ("five", "should return 6 arrays; got 5 values", LSTM_GRADS),
+    ("five", "should return 6 values (dx, dh_prev, dc_prev, dW_xh, dW_hh, db); got 5", LSTM_GRADS),
 ]
 UNCHANGED = "leaves its inputs unchanged"
 
@@ -755,7 +706,7 @@ def test_a_backward_step_that_changes_its_inputs_is_named_and_loses_one_point(ce
 @pytest.mark.parametrize("cell", BACKWARD)
 @pytest.mark.parametrize("answer, words", [
     (not_written, "not written yet"),
-    (lambda *args: None, "should return 6 arrays; got NoneType"),
+    (lambda *args: None, "should return 6 values (dx, dh_prev, d"),
     (lambda *args: tuple(np.zeros_like(a) for a in args[-6:]), "differs"),
 ], ids=["not-written", "none", "zeros"])
 def test_blank_backward_answers_earn_nothing(cell, answer, words):

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+from exercise_harness import HIDDEN, ExerciseCells
 
 from rnnbook import scan
 from rnnbook.checks import CheckFailed, ch07
-from rnnbook.checks.partial import NoCredit
 from rnnbook.exercise_copies import strip_regions
 
 EXERCISES = (pathlib.Path(__file__).parents[2] / "chapters" / "07_linear_recurrences"
@@ -46,62 +46,11 @@ def not_written(*args):
     raise NotImplementedError()
 
 
-HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS$", re.M | re.S)
-CREDIT = re.compile(r"^credit = Credit\(points=\d+\)$", re.M)
-
-
-def notebook_cells(grade_id):
-    """(the set-up cell's source, the source of the test cell ``grade_id``)."""
-    nb = nbformat.read(EXERCISES, as_version=4)
-    setup = next(c.source for c in nb.cells if c.cell_type == "code")
-    cell = next(c.source for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return setup, cell
-
-
-def points_of(grade_id):
-    nb = nbformat.read(EXERCISES, as_version=4)
-    return next(c.metadata.nbgrader["points"] for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-def hidden_test(grade_id, **answers):
-    """Run the hidden regions of the test cell ``grade_id`` after the set-up cell; of the visible
-    part only ``credit = Credit(points=N)`` runs (not the check).
-
-    Returns ``(earned, failed)``: the points of a partial-credit cell (None for a cell without
-    ``Credit`` that passes; 0 when no case passed) and the names of the cases that failed. A cell
-    without ``Credit`` raises its AssertionError.
-    """
-    setup, cell = notebook_cells(grade_id)
-    namespace = {}
-    exec(setup, namespace)
-    namespace.update(answers)
-    visible = strip_regions(cell)
-    hidden = "".join(HIDDEN.findall(cell))
-    assert "ch07" not in hidden and "rnnbook" not in hidden  # no help from the checks
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            exec("\n".join(CREDIT.findall(visible)), namespace)
-            exec(hidden, namespace)
-            earned = namespace["credit"].earned() if "credit" in namespace else None
-        except NoCredit:
-            earned = 0.0
-    return earned, re.findall(r"^failed: (.+?):", out.getvalue(), re.M)
-
-
-def run_cell(grade_id, learner=False, **answers):
-    """Run the whole test cell as the grader does (or, with ``learner``, the learner's copy:
-    hidden regions removed). Returns ``(namespace, printed)``; an exception propagates."""
-    setup, cell = notebook_cells(grade_id)
-    namespace = {}
-    exec(setup, namespace)
-    namespace.update(answers)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(strip_regions(cell) if learner else cell, namespace)
-    return namespace, out.getvalue()
+CELLS = ExerciseCells(EXERCISES, "ch07")
+notebook_cells = CELLS.cells
+hidden_test = CELLS.hidden_test
+run_cell = CELLS.run_cell
+points_of = CELLS.points
 
 
 def full(grade_id):

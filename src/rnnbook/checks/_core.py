@@ -94,6 +94,17 @@ def call_answer(name, func, *args, **kwargs):
              "replace `raise NotImplementedError()` with your code and run the cell again.")
 
 
+def expect_tuple(name, result, names):
+    """``result`` as a tuple of ``len(names)`` values, or a failure that says what to return."""
+    __tracebackhide__ = True
+    if not isinstance(result, tuple | list) or len(result) != len(names):
+        got = (f"{len(result)} values" if isinstance(result, tuple | list)
+               else type(result).__name__)
+        fail(f"`{name}` should return {len(names)} values ({', '.join(names)}); got {got}.",
+             f"end the function with `return {', '.join(names)}`.")
+    return tuple(result)
+
+
 def call_unchanged(name, func, arg_names, *args):
     """Call the answer on copies of its array arguments and fail if it changed any of them.
 

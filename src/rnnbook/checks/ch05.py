@@ -29,6 +29,7 @@ from rnnbook.checks._core import (
     expect_equal,
     expect_numeric,
     expect_shape,
+    expect_tuple,
     fail,
     passed,
 )
@@ -469,16 +470,6 @@ def _gru_backward(dh, x, h, W_xh, W_hh, b_xh, b_hh, *, order="rzn", stack=None, 
     return dax @ W_xh, dh_prev, dax.T @ x, dW_hh, dax.sum(axis=0), dah.sum(axis=0)
 
 
-def _as_tuple(name, result, names):
-    """``result`` as a tuple of ``len(names)`` entries, or a failure that says what to return."""
-    __tracebackhide__ = True
-    if not isinstance(result, tuple | list) or len(result) != len(names):
-        got = (f"{len(result)} values" if isinstance(result, tuple | list)
-               else type(result).__name__)
-        fail(f"`{name}` should return {len(names)} arrays; got {got}.",
-             f"end the function with `return {', '.join(names)}`.")
-    return tuple(result)
-
 
 def _close(a, b):
     return a.shape == b.shape and np.allclose(a, b, rtol=GRAD_RTOL, atol=GRAD_ATOL)
@@ -490,7 +481,7 @@ def _expect_gradients(name, result, names, expected, slips):
     gradients count as swapped only when each equals the other's expected value."""
     __tracebackhide__ = True
     got = []
-    for grad, value, want in zip(names, _as_tuple(name, result, names), expected, strict=True):
+    for grad, value, want in zip(names, expect_tuple(name, result, names), expected, strict=True):
         value = expect_shape(grad, value, want.shape)  # a gradient has its variable's shape
         got.append(expect_numeric(grad, value))
     for k, grad in enumerate(names):

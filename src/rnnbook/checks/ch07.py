@@ -30,6 +30,7 @@ from rnnbook.checks._core import (
     expect_equal,
     expect_numeric,
     expect_shape,
+    expect_tuple,
     fail,
     passed,
 )
@@ -55,16 +56,6 @@ def _rng(seed):
 def _sigmoid(u):
     return 0.5 * (1.0 + np.tanh(0.5 * u))
 
-
-def _as_tuple(name, result, names):
-    """``result`` as a tuple of ``len(names)`` entries, or a failure that says what to return."""
-    __tracebackhide__ = True
-    if not isinstance(result, tuple | list) or len(result) != len(names):
-        got = (f"{len(result)} values" if isinstance(result, tuple | list)
-               else type(result).__name__)
-        fail(f"`{name}` should return {len(names)} values, ({', '.join(names)}); got {got}.",
-             f"end the function with `return {', '.join(names)}`.")
-    return tuple(result)
 
 
 def _close_or_false(value, expected):
@@ -136,7 +127,7 @@ def check_combine(combine):
         a1, b1, a2, b2 = _combine_inputs(rng, (3, 4), complex_)
         result = call_unchanged(name, call, ["left[0] (a1)", "left[1] (b1)", "right[0] (a2)",
                                              "right[1] (b2)"], a1, b1, a2, b2)
-        a, b = _as_tuple(f"{name} ({label} arrays)", result, ["a", "b"])
+        a, b = expect_tuple(f"{name} ({label} arrays)", result, ["a", "b"])
         a_ref, b_ref = _combine((a1, b1), (a2, b2))
         shape = "each half of the pair has the shape of the inputs: (3, 4)."
         a = expect_shape("a", a, a_ref.shape, shape)
@@ -166,7 +157,7 @@ def check_combine(combine):
     h = _loop(a, b)
 
     def step(left, right):  # the answer's pair as arrays, so that it can be combined again
-        result = _as_tuple(name, call_answer(name, combine, left, right), ["a", "b"])
+        result = expect_tuple(name, call_answer(name, combine, left, right), ["a", "b"])
         return tuple(np.asarray(half) for half in result)
 
     pair = (a[0], b[0])
@@ -285,7 +276,7 @@ def check_hillis_steele_cost(hillis_steele_cost):
     __tracebackhide__ = True
     for T in (1, 2, 7, 8, 1000):
         label = f"hillis_steele_cost({T})"
-        result = _as_tuple(label, call_answer("hillis_steele_cost", hillis_steele_cost, T),
+        result = expect_tuple(label, call_answer("hillis_steele_cost", hillis_steele_cost, T),
                            ["rounds", "combines"])
         rounds, combines = _cost(T)
         for what, got in zip(("rounds", "combines"), result, strict=True):
@@ -459,7 +450,7 @@ def check_lru_eigenvalues(lru_eigenvalues):
     __tracebackhide__ = True
     nu, th = _lru_inputs(_rng(73), 6)
     name = "lru_eigenvalues"
-    lam, gamma = _as_tuple(name, call_unchanged(name, lru_eigenvalues, ["nu_log", "theta_log"],
+    lam, gamma = expect_tuple(name, call_unchanged(name, lru_eigenvalues, ["nu_log", "theta_log"],
                                                 nu, th), ["lam", "gamma"])
     lam_ref = np.exp(-np.exp(nu) + 1j * np.exp(th))
     gamma_ref = np.sqrt(1.0 - np.abs(lam_ref) ** 2)
@@ -562,7 +553,7 @@ def check_linear_attention_step(linear_attention_step):
     N, Dk, Dv = S.shape
     name = "linear_attention_step"
     result = call_unchanged(name, linear_attention_step, ["S", "z", "q", "k", "v"], *args)
-    y, S_new, z_new = _as_tuple(name, result, ["y", "S_new", "z_new"])
+    y, S_new, z_new = expect_tuple(name, result, ["y", "S_new", "z_new"])
     y_ref, S_ref, z_ref = _attention(*args)
     relu = _attention(*args, phi=lambda u: np.maximum(u, 0.0))
     elu = _attention(*args, phi=lambda u: _elu1(u) - 1.0)
@@ -649,7 +640,7 @@ def check_zoh_discretise(zoh_discretise):
         delta, A, B = _zoh_inputs(rng, singular=singular)
         with np.errstate(all="ignore"):
             result = call_unchanged(name, zoh_discretise, ["delta", "A", "B"], delta, A, B)
-        A_bar, B_bar = _as_tuple(name, result, ["A_bar", "B_bar"])
+        A_bar, B_bar = expect_tuple(name, result, ["A_bar", "B_bar"])
         A_ref, B_ref = _zoh(delta, A, B)
         if not singular:
             _values("A_bar", A_bar, A_ref, [
