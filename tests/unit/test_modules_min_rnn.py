@@ -270,7 +270,7 @@ def test_task_model_bad_arguments():
         TaskModel("gru", 4, 2)
     with pytest.raises(ValueError, match="vocab_size, input_size"):
         TaskModel("gru", 4, 2, input_size=3, vocab_size=5)
-    with pytest.raises(ValueError, match="x: expected ids in 0 .. 4"):
+    with pytest.raises(ValueError, match=r"x: expected token ids in \[0, 5\)"):
         TaskModel("mingru", 4, 2, vocab_size=5)(torch.tensor([[0, 5]]))
     with pytest.raises(ValueError, match="x: expected an int64"):
         TaskModel("mingru", 4, 2, vocab_size=5)(torch.zeros(2, 3))

@@ -10,7 +10,7 @@ from torch import nn
 
 from rnnbook.modules._validation import check_positive_int, check_tensor
 from rnnbook.modules.min_rnn import MinRNN
-from rnnbook.shapes import check_shape
+from rnnbook.shapes import check_shape, check_tokens
 
 __all__ = ["TASK_KINDS", "TaskModel", "matched_hidden_size"]
 
@@ -64,9 +64,7 @@ class TaskModel(nn.Module):
                 got = (f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor)
                        else type(x).__name__)
                 raise ValueError(f"x: expected an int64 tensor of shape (B, T), got {got}")
-            if x.numel() and (x.min() < 0 or x.max() >= self.vocab_size):
-                raise ValueError(f"x: expected ids in 0 .. {self.vocab_size - 1}, got "
-                                 f"{int(x.min())} .. {int(x.max())}")
+            check_tokens("x", x, self.vocab_size)
         else:
             check_tensor("x", x, like=("weight", self.embed.weight))
             check_shape("x", x, ("B", "T", "D"), {"D": (self.embed.in_features, "input_size")})
